@@ -1,0 +1,91 @@
+// Command xqg is the xqg CLI: setup, the inference service, ingest, query, evaluation and benchmarks.
+// It is pure Go (CGO_ENABLED=0 builds it): everything that links ONNX Runtime runs in the
+// xqg-vectorizer plugin process.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xqg/xqg/config"
+)
+
+// usage marks an error as a usage or configuration error (exit code 2).
+type usage struct{ err error }
+
+func (u usage) Error() string { return u.err.Error() }
+func (u usage) Unwrap() error { return u.err }
+
+func usageError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usage{err}
+}
+
+// globalFlags are the flags every subcommand shares.
+type globalFlags struct {
+	configFile string
+	set        []string
+}
+
+// load reads the configuration from the global flags plus extra per-command overrides.
+func (g *globalFlags) load(extra map[string]string) (*config.Loaded, error) {
+	overrides := map[string]string{}
+	for _, kv := range g.set {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, usageError(fmt.Errorf("--set %q: want key=value", kv))
+		}
+		overrides[k] = v
+	}
+	for k, v := range extra {
+		overrides[k] = v
+	}
+	l, err := config.Load(config.Options{File: g.configFile, Overrides: overrides})
+	var problems config.Problems
+	if errors.As(err, &problems) {
+		return nil, usageError(err)
+	}
+	return l, err
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:           "xqg",
+		Short:         "Cross-lingual query-augmented passage vectors (xQG) for Weaviate",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.configFile, "config", "", "YAML configuration file (default $XQG_CONFIG)")
+	root.PersistentFlags().StringArrayVar(&g.set, "set", nil, "override a configuration key: --set key=value (repeatable)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+
+	root.AddCommand(newVersionCmd())
+	root.AddCommand(newConfigCmd(g))
+	return root
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(os.Stderr, "xqg:", err)
+	var u usage
+	if errors.As(err, &u) || strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") {
+		return 2
+	}
+	return 1
+}
