@@ -1,0 +1,43 @@
+# xqg — two commands for a newcomer: `make demo` and `make test`. Everything else is a building block.
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/bin
+XQG := $(BIN)/xqg
+PLUGIN := $(BIN)/xqg-vectorizer
+# The cache outside the clone (ONNX Runtime, weaviate-server, generated models and fixtures).
+export XQG_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/xqg
+GOTEST_TIMEOUT ?= 30m
+
+.PHONY: all build setup test-deps test unit demo vet fmt clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(XQG) ./cmd/xqg
+	CGO_ENABLED=1 $(GO) build -o $(PLUGIN) ./cmd/xqg-vectorizer
+
+# ONNX Runtime and weaviate-server into $(XQG_CACHE_DIR); skipped when already there.
+setup: build
+	$(XQG) setup
+
+test-deps:
+	./scripts/test-deps.sh
+
+# Every test, the integration tests against a real weaviate-server included. XQG_TEST_STRICT turns a
+# missing prerequisite into a failure instead of a skip.
+test: setup test-deps tokenizer-fixtures
+	XQG_TEST_STRICT=1 XQG_PLUGIN_BIN=$(PLUGIN) $(GO) test -count=1 -timeout $(GOTEST_TIMEOUT) ./...
+
+# Unit tests only: no setup, missing prerequisites skip.
+unit:
+	$(GO) test -short ./...
+
+demo: setup
+	$(XQG) demo
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+clean:
+	rm -rf $(BIN) .xqg
