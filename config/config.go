@@ -29,7 +29,9 @@ type Weaviate struct {
 	Distance     string        `mapstructure:"distance"`
 	Quantization string        `mapstructure:"quantization"`
 	// Consistency is the consistency level of batch writes (ONE, QUORUM, ALL).
-	Consistency string      `mapstructure:"consistency"`
+	Consistency string `mapstructure:"consistency"`
+	// ServiceURL is `xqg serve` as Weaviate reaches it; empty = bring-your-own vectors (vectorizer none).
+	ServiceURL  string      `mapstructure:"service_url"`
 	HNSW        HNSW        `mapstructure:"hnsw"`
 	Sharding    Sharding    `mapstructure:"sharding"`
 	Replication Replication `mapstructure:"replication"`

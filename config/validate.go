@@ -36,6 +36,9 @@ func (c Config) Validate() Problems {
 	if c.Weaviate.Collection == "" || !isUpper(c.Weaviate.Collection[0]) {
 		bad("weaviate.collection", c.Weaviate.Collection, "must start with an upper-case letter (Weaviate class names do)")
 	}
+	if u, err := url.Parse(c.Weaviate.ServiceURL); c.Weaviate.ServiceURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		bad("weaviate.service_url", c.Weaviate.ServiceURL, "must be empty or an http(s) URL with a host")
+	}
 	if c.Weaviate.Timeout <= 0 {
 		bad("weaviate.timeout", c.Weaviate.Timeout, "must be positive")
 	}
