@@ -109,6 +109,11 @@ func (p *Proc) Stop(ctx context.Context, grace time.Duration) error {
 		}
 	}
 	_ = KillGroup(p.Pid, syscall.SIGKILL)
+	// Grandchildren orphaned by the kill are reaped by init asynchronously; wait (bounded) so
+	// that "stopped" means the group is really empty when we return.
+	for deadline := time.Now().Add(5 * time.Second); GroupAlive(p.Pid) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	return nil
 }
 
