@@ -1,0 +1,84 @@
+package augment
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// argmax returns the first index of the largest logit, as torch.argmax does.
+func argmax(logits []float32) int {
+	best := 0
+	for i, x := range logits {
+		if x > logits[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// sampleTopK draws a token from softmax(logits/temperature) restricted to the k largest logits
+// (k <= 0 or k >= len(logits) means the whole vocabulary), like transformers' TopKLogitsWarper.
+// Ties at the k-th logit keep the lower indices so the draw is reproducible.
+func sampleTopK(logits []float32, k int, temperature float64, rng *rand.Rand) int {
+	idx := topK(logits, k)
+	maxL := float64(logits[idx[0]])
+	probs := make([]float64, len(idx))
+	var sum float64
+	for i, j := range idx {
+		p := math.Exp((float64(logits[j]) - maxL) / temperature)
+		probs[i] = p
+		sum += p
+	}
+	u := rng.Float64() * sum
+	for i, p := range probs {
+		u -= p
+		if u < 0 {
+			return idx[i]
+		}
+	}
+	return idx[len(idx)-1]
+}
+
+// topK returns the indices of the k largest logits, largest first.
+func topK(logits []float32, k int) []int {
+	if k <= 0 || k > len(logits) {
+		k = len(logits)
+	}
+	if k == len(logits) {
+		idx := make([]int, len(logits))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return logits[idx[a]] > logits[idx[b]] })
+		return idx
+	}
+	// Insertion into a small sorted buffer: k is ~10 against a 250k vocabulary, so almost every
+	// logit is rejected by the first comparison.
+	idx := make([]int, 0, k)
+	for i, x := range logits {
+		if len(idx) == k && x <= logits[idx[k-1]] {
+			continue
+		}
+		pos := sort.Search(len(idx), func(p int) bool { return logits[idx[p]] < x })
+		if len(idx) < k {
+			idx = append(idx, 0)
+		}
+		copy(idx[pos+1:], idx[pos:len(idx)-1])
+		idx[pos] = i
+	}
+	return idx
+}
+
+// logSoftmax writes log(softmax(logits)) to out.
+func logSoftmax(logits []float32, out []float64) {
+	maxL := float64(logits[argmax(logits)])
+	var sum float64
+	for _, x := range logits {
+		sum += math.Exp(float64(x) - maxL)
+	}
+	lse := maxL + math.Log(sum)
+	for i, x := range logits {
+		out[i] = float64(x) - lse
+	}
+}
