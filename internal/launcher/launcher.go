@@ -289,6 +289,8 @@ func (s *Server) launch(ctx context.Context) error {
 }
 
 func (s *Server) spawn() error {
+	// Built before taking s.mu: in a cluster, env asks the other nodes whether they run.
+	env := s.env()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.proc != nil && !s.proc.Exited() {
@@ -299,7 +301,7 @@ func (s *Server) spawn() error {
 		return fmt.Errorf("launcher: log pipe: %w", err)
 	}
 	cmd := exec.Command(s.opts.Binary, "--scheme", "http", "--host", "127.0.0.1", "--port", strconv.Itoa(s.ports.HTTP))
-	cmd.Env = s.env()
+	cmd.Env = env
 	cmd.Dir = s.dataDir
 	// An *os.File (not an io.Writer) so that exec does not tie Wait to the copying: a process
 	// that lingers holding the pipe must not block reaping.
@@ -337,23 +339,14 @@ func (s *Server) waitReady(ctx context.Context) error {
 	defer tick.Stop()
 	client := &http.Client{Timeout: 2 * time.Second}
 	url := s.URL() + "/v1/.well-known/ready"
-	fail := func(reason string, err error) error {
-		// Stop with a fresh context: the caller's may be the reason we are failing.
-		stopCtx, cancel := context.WithTimeout(context.Background(), s.opts.StopGrace+30*time.Second)
-		defer cancel()
-		_ = s.halt(stopCtx)
-		tail := s.tail.Lines(errorTailLines)
-		return &StartError{Hostname: s.opts.Hostname, Reason: reason, Tail: tail, Err: err,
-			PortConflict: strings.Contains(tail, "address already in use")}
-	}
 	for {
 		select {
 		case <-ctx.Done():
-			return fail("start interrupted", ctx.Err())
+			return s.startFailure("start interrupted", ctx.Err())
 		case <-deadline.C:
-			return fail(fmt.Sprintf("not ready within %s (GET %s)", s.opts.StartTimeout, url), nil)
+			return s.startFailure(fmt.Sprintf("not ready within %s (GET %s)", s.opts.StartTimeout, url), nil)
 		case <-proc.Done():
-			return fail("exited during start", proc.Err())
+			return s.startFailure("exited during start", proc.Err())
 		case <-tick.C:
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 			resp, err := client.Do(req)
@@ -367,6 +360,17 @@ func (s *Server) waitReady(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// startFailure stops the process and describes why the start failed, with the log tail.
+func (s *Server) startFailure(reason string, err error) error {
+	// A fresh context: the caller's may be the reason we are failing.
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.StopGrace+30*time.Second)
+	defer cancel()
+	_ = s.halt(ctx)
+	tail := s.tail.Lines(errorTailLines)
+	return &StartError{Hostname: s.opts.Hostname, Reason: reason, Tail: tail, Err: err,
+		PortConflict: strings.Contains(tail, "address already in use")}
 }
 
 // halt stops the process (if any) and waits until its log is drained; the data folder stays.
