@@ -8,8 +8,8 @@ import (
 	"io"
 	"sync"
 
-	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
 	pb "github.com/xqg/xqg/plugin/proto"
