@@ -35,12 +35,12 @@ func TestLoadXORJSONLRealDev(t *testing.T) {
 
 func TestReadXORJSONLErrors(t *testing.T) {
 	cases := map[string]string{
-		"{\"id\":\"1\",\"question\":\"q\",\"lang\":\"fi\"}\nnot json\n":                              "x.jsonl:2",
-		"{\"question\":\"q\",\"lang\":\"fi\"}\n":                                                        `x.jsonl:1: missing "id"`,
-		"{\"id\":\"1\",\"lang\":\"fi\"}\n":                                                              `missing "question"`,
-		"{\"id\":\"1\",\"question\":\"q\"}\n":                                                           `missing "lang"`,
+		"{\"id\":\"1\",\"question\":\"q\",\"lang\":\"fi\"}\nnot json\n":                                        "x.jsonl:2",
+		"{\"question\":\"q\",\"lang\":\"fi\"}\n":                                                               `x.jsonl:1: missing "id"`,
+		"{\"id\":\"1\",\"lang\":\"fi\"}\n":                                                                     `missing "question"`,
+		"{\"id\":\"1\",\"question\":\"q\"}\n":                                                                  `missing "lang"`,
 		"{\"id\":\"1\",\"question\":\"q\",\"lang\":\"fi\"}\n{\"id\":\"1\",\"question\":\"q\",\"lang\":\"fi\"}": "already on line 1",
-		"{\"id\":\"1\",\"question\":\"q\",\"lang\":\"fi\",\"answers\":\"x\"}\n":                        "x.jsonl:1",
+		"{\"id\":\"1\",\"question\":\"q\",\"lang\":\"fi\",\"answers\":\"x\"}\n":                                "x.jsonl:1",
 	}
 	for in, want := range cases {
 		_, err := ReadXORJSONL(strings.NewReader(in), "x.jsonl")

@@ -45,8 +45,8 @@ func TestXORScoreSemantics(t *testing.T) {
 	run := []RunEntry{
 		{ID: "q1", Lang: "fi", Ctxs: []string{"Helsinki is the capital."}},
 		{ID: "q2", Lang: "fi", Ctxs: []string{"Nothing here."}},
-		{ID: "q3", Lang: "fi", Ctxs: []string{"yes"}},                // yes/no only: skipped
-		{ID: "q4", Lang: "ja", Ctxs: []string{"Tokyo"}},              // no answers: skipped, ja dropped
+		{ID: "q3", Lang: "fi", Ctxs: []string{"yes"}},                 // yes/no only: skipped
+		{ID: "q4", Lang: "ja", Ctxs: []string{"Tokyo"}},               // no answers: skipped, ja dropped
 		{ID: "q5", Lang: "ru", Ctxs: []string{"Moscow and no other"}}, // "no" dropped, Moscow hits
 		{ID: "q1", Lang: "fi", Ctxs: []string{"Helsinki again"}},      // duplicate counts again
 	}
@@ -200,11 +200,11 @@ func TestXORScoreMatchesOfficialLogic(t *testing.T) {
 
 func TestReadRunErrors(t *testing.T) {
 	cases := map[string]string{
-		`{"id":"x"}`:                         "JSON array",
-		`[{"lang":"fi","ctxs":[]}]`:           `[0]: missing "id"`,
-		`[{"id":"a","ctxs":[]}]`:              `missing "lang"`,
-		`[{"id":"a","lang":"fi"}]`:            `missing "ctxs"`,
-		`[{"id":"a","lang":"fi","ctxs":[3]}]`: `[0].ctxs[0] (id a)`,
+		`{"id":"x"}`:                                      "JSON array",
+		`[{"lang":"fi","ctxs":[]}]`:                       `[0]: missing "id"`,
+		`[{"id":"a","ctxs":[]}]`:                          `missing "lang"`,
+		`[{"id":"a","lang":"fi"}]`:                        `missing "ctxs"`,
+		`[{"id":"a","lang":"fi","ctxs":[3]}]`:             `[0].ctxs[0] (id a)`,
 		`[{"id":"a","lang":"fi","ctxs":[{"title":"t"}]}]`: `without a string "text"`,
 	}
 	for in, want := range cases {
