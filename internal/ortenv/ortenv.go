@@ -4,6 +4,7 @@
 package ortenv
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -193,4 +194,25 @@ func appendProvider(o *ort.SessionOptions, name string, device int) error {
 		return o.AppendExecutionProviderTensorRT(po)
 	}
 	return fmt.Errorf("unknown provider %q", name)
+}
+
+// RunOptions returns run options that terminate the running session call when ctx is done, and
+// a release function to call (once) when the runs are over; release waits for a termination in
+// flight so the options are never destroyed under it.
+func RunOptions(ctx context.Context) (*ort.RunOptions, func(), error) {
+	ro, err := ort.NewRunOptions()
+	if err != nil {
+		return nil, nil, fmt.Errorf("ort: run options: %w", err)
+	}
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(fired)
+		_ = ro.Terminate()
+	})
+	return ro, func() {
+		if !stop() {
+			<-fired
+		}
+		ro.Destroy()
+	}, nil
 }
