@@ -1,0 +1,142 @@
+package tokenizer
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
+)
+
+// charsmap is SentencePiece's precompiled normalization map: a Darts
+// double-array trie over UTF-8 input whose values index NUL-terminated
+// replacement strings.
+type charsmap struct {
+	array []uint32
+	norm  []byte
+}
+
+func parseCharsmap(b []byte) (*charsmap, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	if len(b) < 4 {
+		return nil, errors.New("precompiled charsmap shorter than its 4-byte header")
+	}
+	n := int(binary.LittleEndian.Uint32(b))
+	if n%4 != 0 || n > len(b)-4 {
+		return nil, fmt.Errorf("precompiled charsmap: trie size %d does not fit in %d bytes", n, len(b)-4)
+	}
+	cm := &charsmap{array: make([]uint32, n/4), norm: b[4+n:]}
+	for i := range cm.array {
+		cm.array[i] = binary.LittleEndian.Uint32(b[4+4*i:])
+	}
+	if len(cm.array) == 0 {
+		return nil, errors.New("precompiled charsmap: empty trie")
+	}
+	return cm, nil
+}
+
+func dOffset(u uint32) uint32 { return (u >> 10) << ((u & (1 << 9)) >> 6) }
+func dLabel(u uint32) uint32  { return u & ((1 << 31) | 0xFF) }
+func dHasLeaf(u uint32) bool  { return (u>>8)&1 == 1 }
+func dValue(u uint32) uint32  { return u & ((1 << 31) - 1) }
+
+// prefixes calls fn(length, value) for each key that is a prefix of key,
+// shortest first, stopping when fn returns false.
+func (c *charsmap) prefixes(key []byte, fn func(n int, v uint32) bool) {
+	pos := dOffset(c.array[0])
+	for i, b := range key {
+		if b == 0 {
+			return
+		}
+		pos ^= uint32(b)
+		if int(pos) >= len(c.array) {
+			return
+		}
+		u := c.array[pos]
+		if dLabel(u) != uint32(b) {
+			return
+		}
+		pos ^= dOffset(u)
+		if dHasLeaf(u) {
+			if int(pos) >= len(c.array) {
+				return
+			}
+			if !fn(i+1, dValue(c.array[pos])) {
+				return
+			}
+		}
+	}
+}
+
+func (c *charsmap) replacement(v uint32) ([]byte, bool) {
+	if int(v) >= len(c.norm) {
+		return nil, false
+	}
+	e := int(v)
+	for e < len(c.norm) && c.norm[e] != 0 {
+		e++
+	}
+	return c.norm[v:e], true
+}
+
+// first returns the replacement of the shortest key that prefixes s (what
+// Hugging Face's Precompiled uses).
+func (c *charsmap) first(s []byte) ([]byte, bool) {
+	var out []byte
+	ok := false
+	c.prefixes(s, func(_ int, v uint32) bool {
+		out, ok = c.replacement(v)
+		return false
+	})
+	return out, ok
+}
+
+// longest returns the replacement and length of the longest key that
+// prefixes s (what SentencePiece's own normalizer uses).
+func (c *charsmap) longest(s []byte) ([]byte, int) {
+	var out []byte
+	n := 0
+	c.prefixes(s, func(l int, v uint32) bool {
+		if r, ok := c.replacement(v); ok {
+			out, n = r, l
+		}
+		return true
+	})
+	return out, n
+}
+
+// precompiledNormalizer is Hugging Face's Precompiled: it looks whole
+// grapheme clusters (under 6 bytes) up first, then single characters.
+type precompiledNormalizer struct{ cm *charsmap }
+
+func (n precompiledNormalizer) normalize(p *piece, st *state) {
+	if n.cm == nil || len(p.s) == 0 {
+		return
+	}
+	w := &st.w
+	w.reset()
+	str := string(p.s)
+	gs := -1
+	for len(str) > 0 {
+		var g string
+		g, str, _, gs = uniseg.FirstGraphemeClusterInString(str, gs)
+		if len(g) < 6 {
+			if rep, ok := n.cm.first([]byte(g)); ok {
+				w.emit(utf8.RuneCountInString(g), string(rep))
+				continue
+			}
+		}
+		for i, r := range g {
+			_, sz := utf8.DecodeRuneInString(g[i:])
+			if rep, ok := n.cm.first([]byte(g[i : i+sz])); ok {
+				w.emit(1, string(rep))
+			} else {
+				w.keep(r)
+			}
+		}
+	}
+	p.apply(w, &st.a)
+}
