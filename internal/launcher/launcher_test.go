@@ -14,21 +14,12 @@ import (
 	"time"
 
 	"github.com/xqg/xqg/internal/procutil"
+	"github.com/xqg/xqg/internal/testenv"
 	"github.com/xqg/xqg/internal/versions"
 )
 
-// realBinary returns the weaviate-server to test against; missing fails under XQG_TEST_STRICT=1.
-func realBinary(t *testing.T) string {
-	t.Helper()
-	b, err := FindBinary()
-	if err != nil {
-		if os.Getenv("XQG_TEST_STRICT") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	return b
-}
+// realBinary is the weaviate-server under test; missing skips, or fails under XQG_TEST_STRICT=1.
+func realBinary(t *testing.T) string { return testenv.WeaviateBinary(t) }
 
 func getJSON(t *testing.T, url string, into any) int {
 	t.Helper()
