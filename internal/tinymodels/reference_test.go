@@ -225,3 +225,84 @@ func refBert(m *bertModel, ids, mask, tt []int64) *mat {
 	}
 	return x
 }
+
+func (m *t5Model) refLinear(x *mat, name string, out int) *mat {
+	return matmul(x, weight(m.ps, name, x.c, out))
+}
+
+func (m *t5Model) relBias(name string, bidirectional bool) func(h, i, j int) float64 {
+	s := m.shape
+	w := weight(m.ps, name, s.Buckets, s.Heads)
+	return func(h, qpos, kpos int) float64 {
+		return w.at(relativeBucket(kpos-qpos, bidirectional, s.Buckets, s.MaxDistance), h)
+	}
+}
+
+func (m *t5Model) refFFN(x *mat, prefix string) *mat {
+	s := m.shape
+	h0 := apply(m.refLinear(x, prefix+".DenseReluDense.wi_0.weight", s.Intermediate), geluTanh)
+	h1 := m.refLinear(x, prefix+".DenseReluDense.wi_1.weight", s.Intermediate)
+	for i := range h0.d {
+		h0.d[i] *= h1.d[i]
+	}
+	return m.refLinear(h0, prefix+".DenseReluDense.wo.weight", s.Hidden)
+}
+
+func (m *t5Model) refEncoder(ids, mask []int64) *mat {
+	s, ps := m.shape, m.ps
+	inner := m.inner()
+	x := gather(weight(ps, "shared.weight", m.vocab, s.Hidden), ids)
+	rb := m.relBias(encRelBias, true)
+	bias := func(h, i, j int) float64 {
+		b := rb(h, i, j)
+		if mask[j] == 0 {
+			b += maskValue
+		}
+		return b
+	}
+	for i := 0; i < s.Layers; i++ {
+		at := encName(i, "0.SelfAttention")
+		n := rmsNorm(x, vec(ps, encName(i, "0.layer_norm.weight")), t5LayerNormEps)
+		ctx := attention(m.refLinear(n, at+".q.weight", inner), m.refLinear(n, at+".k.weight", inner),
+			m.refLinear(n, at+".v.weight", inner), s.Heads, s.HeadDim, 1, bias)
+		x = addMat(x, m.refLinear(ctx, at+".o.weight", s.Hidden))
+		x = addMat(x, m.refFFN(rmsNorm(x, vec(ps, encName(i, "1.layer_norm.weight")), t5LayerNormEps), encName(i, "1")))
+	}
+	return rmsNorm(x, vec(ps, "encoder.final_layer_norm.weight"), t5LayerNormEps)
+}
+
+// refDecoder returns the logits [T, vocab] of a full (uncached) pass.
+func (m *t5Model) refDecoder(enc *mat, encMask, ids []int64) *mat {
+	s, ps := m.shape, m.ps
+	inner := m.inner()
+	x := gather(weight(ps, "shared.weight", m.vocab, s.Hidden), ids)
+	rb := m.relBias(decRelBias, false)
+	selfBias := func(h, i, j int) float64 {
+		b := rb(h, i, j)
+		if j > i {
+			b += maskValue
+		}
+		return b
+	}
+	crossBias := func(_, _, j int) float64 {
+		if encMask[j] == 0 {
+			return maskValue
+		}
+		return 0
+	}
+	for i := 0; i < s.DecoderLayers; i++ {
+		at := decName(i, "0.SelfAttention")
+		n := rmsNorm(x, vec(ps, decName(i, "0.layer_norm.weight")), t5LayerNormEps)
+		ctx := attention(m.refLinear(n, at+".q.weight", inner), m.refLinear(n, at+".k.weight", inner),
+			m.refLinear(n, at+".v.weight", inner), s.Heads, s.HeadDim, 1, selfBias)
+		x = addMat(x, m.refLinear(ctx, at+".o.weight", s.Hidden))
+		ct := decName(i, "1.EncDecAttention")
+		n = rmsNorm(x, vec(ps, decName(i, "1.layer_norm.weight")), t5LayerNormEps)
+		ctx = attention(m.refLinear(n, ct+".q.weight", inner), m.refLinear(enc, ct+".k.weight", inner),
+			m.refLinear(enc, ct+".v.weight", inner), s.Heads, s.HeadDim, 1, crossBias)
+		x = addMat(x, m.refLinear(ctx, ct+".o.weight", s.Hidden))
+		x = addMat(x, m.refFFN(rmsNorm(x, vec(ps, decName(i, "2.layer_norm.weight")), t5LayerNormEps), decName(i, "2")))
+	}
+	x = rmsNorm(x, vec(ps, "decoder.final_layer_norm.weight"), t5LayerNormEps)
+	return m.refLinear(x, "lm_head.weight", m.vocab)
+}
