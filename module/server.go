@@ -27,6 +27,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/xqg/xqg/config"
+	"github.com/xqg/xqg/internal/versions"
 )
 
 // Options configure a Server; zero values take the defaults noted.
@@ -324,4 +327,20 @@ func (s *Server) metaHandler(plain bool) http.Handler {
 		out["query_vector"] = "plain"
 		writeJSON(w, http.StatusOK, out)
 	})
+}
+
+// OptionsFrom maps xqg's configuration to Options; logger may be nil.
+func OptionsFrom(c config.Config, logger *slog.Logger) Options {
+	return Options{
+		BatchSize: c.Module.BatchSize,
+		BatchWait: c.Module.BatchWait,
+		BodyLimit: c.Module.BodyLimit,
+		Logger:    logger,
+		Settings: map[string]any{
+			"service":    "xqg",
+			"version":    versions.Version,
+			"batch_size": c.Module.BatchSize,
+			"batch_wait": c.Module.BatchWait.String(),
+		},
+	}
 }

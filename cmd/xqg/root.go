@@ -68,6 +68,7 @@ func newRootCmd() *cobra.Command {
 
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newConfigCmd(g))
+	root.AddCommand(newServeCmd(g))
 	root.AddCommand(newSetupCmd(g))
 	return root
 }
