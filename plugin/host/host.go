@@ -239,13 +239,33 @@ func (i *instance) call(ctx context.Context, fn func(context.Context) error) err
 	stop := context.AfterFunc(i.gone, cancel)
 	defer stop()
 	err := fn(cctx)
-	if err == nil {
-		return nil
+	if err == nil || ctx.Err() != nil {
+		return err
 	}
-	if i.gone.Err() != nil && ctx.Err() == nil {
+	if plugin.Retryable(err) {
+		// A broken connection is usually seen before the dead process is reaped; give the reaper
+		// a moment so the error can say the plugin died rather than what the socket said.
+		t := time.NewTimer(500 * time.Millisecond)
+		select {
+		case <-i.exited:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	if i.dead() {
 		return fmt.Errorf("%w: plugin process %d died during the call: %v", plugin.ErrUnavailable, i.pid(), i.exitErr())
 	}
 	return err
+}
+
+// dead reports whether the process has exited (the supervisor may not have noticed yet).
+func (i *instance) dead() bool {
+	select {
+	case <-i.exited:
+		return true
+	default:
+		return false
+	}
 }
 
 // supervise waits for the instance to exit and restarts it until Close or MaxRestarts.
@@ -412,6 +432,8 @@ func (h *Host) current() (*instance, error) {
 		return nil, h.failed
 	case h.cur == nil:
 		return nil, fmt.Errorf("%w: plugin restarting (%v)", plugin.ErrUnavailable, h.down)
+	case h.cur.dead():
+		return nil, fmt.Errorf("%w: plugin process %d exited: %v", plugin.ErrUnavailable, h.cur.pid(), h.cur.exitErr())
 	}
 	return h.cur, nil
 }
@@ -501,7 +523,7 @@ func (h *Host) Restarts() int {
 func (h *Host) Pid() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.cur == nil {
+	if h.cur == nil || h.cur.dead() {
 		return 0
 	}
 	return h.cur.pid()
