@@ -13,11 +13,15 @@
 package procutil
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -109,8 +113,8 @@ func (p *Proc) Stop(ctx context.Context, grace time.Duration) error {
 		}
 	}
 	_ = KillGroup(p.Pid, syscall.SIGKILL)
-	// Grandchildren orphaned by the kill are reaped by init asynchronously; wait (bounded) so
-	// that "stopped" means the group is really empty when we return.
+	// Grandchildren orphaned by the kill die asynchronously; wait (bounded) so that "stopped"
+	// means nothing of the group runs any more when we return.
 	for deadline := time.Now().Add(5 * time.Second); GroupAlive(p.Pid) && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -128,8 +132,38 @@ func KillGroup(pgid int, sig syscall.Signal) error {
 	return nil
 }
 
-// GroupAlive reports whether any process of group pgid still exists (zombies included).
+// GroupAlive reports whether any live (non-zombie) process belongs to group pgid. Zombies are
+// ignored: they run nothing and are reaped by init whenever it gets to them, which in some
+// containers takes seconds.
 func GroupAlive(pgid int) bool {
 	err := syscall.Kill(-pgid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	if err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return true // no /proc: trust kill(2)
+	}
+	for _, e := range entries {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if g, err := strconv.Atoi(f[2]); err == nil && g == pgid {
+			return true
+		}
+	}
+	return false
 }
