@@ -58,6 +58,7 @@ type Options struct {
 	Restart bool
 	// Retries bounds the attempts after the first for a batch request (transport errors, Weaviate
 	// restarting) and for embedding; ObjectRetries those for objects Weaviate rejected one by one.
+	// Zero means the default (6 and 4); negative means none.
 	Retries       int
 	ObjectRetries int
 	Backoff       time.Duration
@@ -78,8 +79,18 @@ func (o *Options) defaults() {
 	if o.CheckpointDir == "" {
 		o.CheckpointDir = filepath.Join(".xqg", "ingest")
 	}
-	if o.Retries < 0 {
+	// Zero means the default; a negative count disables retries.
+	switch {
+	case o.Retries == 0:
+		o.Retries = 6
+	case o.Retries < 0:
 		o.Retries = 0
+	}
+	switch {
+	case o.ObjectRetries == 0:
+		o.ObjectRetries = 4
+	case o.ObjectRetries < 0:
+		o.ObjectRetries = 0
 	}
 	if o.Backoff <= 0 {
 		o.Backoff = 500 * time.Millisecond
