@@ -399,6 +399,97 @@ func (m *t5Model) generationConfig() map[string]any {
 	}
 }
 
-// shapeGeneration is filled in later; it adjusts tiny weights so that
-// sampled generations end at EOS after a few tokens.
-func (m *t5Model) shapeGeneration(vocab []unigramPiece) {}
+// Generation shaping for tiny models. Random weights alone make greedy
+// decoding loop on one token and never emit EOS, which would leave the
+// generator's stopping logic untested. Three reserved residual dimensions
+// give the decoder a sense of how far it has decoded:
+//
+//   - dimConst is 1 in every token embedding;
+//   - dimStart is set only in the embedding of the decoder start token
+//     (<pad>), which sits at position 0 of every decoder input;
+//   - decoder layer 0, head 0 attends uniformly (zero query weights, zero
+//     position bias) and copies dimStart into dimAge, so dimAge ≈ c/(t+1)
+//     at step t.
+//
+// No other weight writes into the reserved dimensions, and the lm_head
+// column of EOS reads only them, so EOS's logit rises as t grows: EOS is
+// unlikely at first and likely after roughly eosStep tokens, whatever the
+// passage. The other logits still depend on the passage and the prefix.
+const (
+	dimConst = 0
+	dimStart = 1
+	dimAge   = 2
+)
+
+var (
+	genStartValue = float32(3)
+	genAgeGain    = float32(4)
+	genEOSConst   = float32(14)
+	genEOSAge     = float32(-9)
+)
+
+func (m *t5Model) shapeGeneration(vocab []unigramPiece) {
+	s, ps := m.shape, m.ps
+	d, inner := s.Hidden, m.inner()
+	if d < 8 {
+		return
+	}
+	mat := func(name string) []float32 {
+		p := ps.params[name]
+		p.data = p.values(ps.seed)
+		return p.data
+	}
+	reserved := []int{dimConst, dimStart, dimAge}
+	// Writers into the residual stream: zero their reserved output columns.
+	zeroCols := func(name string, rows int) {
+		w := mat(name)
+		for r := 0; r < rows; r++ {
+			for _, c := range reserved {
+				w[r*d+c] = 0
+			}
+		}
+	}
+	for i := 0; i < s.DecoderLayers; i++ {
+		zeroCols(decName(i, "0.SelfAttention.o.weight"), inner)
+		zeroCols(decName(i, "1.EncDecAttention.o.weight"), inner)
+		zeroCols(decName(i, "2.DenseReluDense.wo.weight"), s.Intermediate)
+	}
+	emb := mat("shared.weight")
+	for tok := 0; tok < m.vocab; tok++ {
+		emb[tok*d+dimConst] = 1
+		emb[tok*d+dimStart] = 0
+		emb[tok*d+dimAge] = 0
+	}
+	emb[T5PadID*d+dimStart] = genStartValue
+
+	// Layer 0, head 0 (columns 0..HeadDim-1 of q/k/v, rows of o).
+	at := decName(0, "0.SelfAttention")
+	q, v, o := mat(at+".q.weight"), mat(at+".v.weight"), mat(at+".o.weight")
+	for r := 0; r < d; r++ {
+		for c := 0; c < s.HeadDim; c++ {
+			q[r*inner+c] = 0
+			v[r*inner+c] = 0
+		}
+	}
+	v[dimStart*inner+0] = 1
+	for c := 0; c < d; c++ {
+		o[0*d+c] = 0
+	}
+	o[0*d+dimAge] = genAgeGain
+	rb := mat(decRelBias)
+	for b := 0; b < s.Buckets; b++ {
+		rb[b*s.Heads+0] = 0
+	}
+
+	lm := mat("lm_head.weight")
+	for _, r := range reserved {
+		for tok := 0; tok < m.vocab; tok++ {
+			lm[r*m.vocab+tok] = 0
+		}
+	}
+	for r := 0; r < d; r++ {
+		lm[r*m.vocab+T5EOSID] = 0
+	}
+	lm[dimConst*m.vocab+T5EOSID] = genEOSConst
+	lm[dimAge*m.vocab+T5EOSID] = genEOSAge
+}
