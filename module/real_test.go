@@ -1,0 +1,280 @@
+package module
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xqg/xqg/plugin"
+	"github.com/xqg/xqg/plugin/host"
+	"github.com/xqg/xqg/plugin/plugintest"
+)
+
+// These tests run the service on the real xqg-vectorizer plugin process (tiny models, real ONNX Runtime).
+// Missing prerequisites skip them, or fail them under XQG_TEST_STRICT=1.
+
+func TestMain(m *testing.M) { os.Exit(plugintest.Main(m)) }
+
+type realPlugin struct {
+	host     *host.Host
+	cacheDir string
+	ts       *testService
+}
+
+func startReal(t *testing.T, batchSize int, withGenerator bool) *realPlugin {
+	t.Helper()
+	cfg := plugintest.Tiny(t, withGenerator)
+	if withGenerator {
+		// TODO(module): drop once cmd/xqg-vectorizer hosts the generator (it is landing concurrently).
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		probe, err := host.Start(ctx, host.Options{Path: plugintest.Binary(t), Config: cfg, MaxRestarts: -1})
+		cancel()
+		if err != nil && strings.Contains(err.Error(), "not available in this build") {
+			t.Skipf("the plugin cannot generate yet: %v", err)
+		}
+		if err == nil {
+			_ = probe.Close()
+		}
+	}
+	h := plugintest.Start(t, cfg, nil)
+	ts := startService(t, h, Options{BatchSize: batchSize, BatchWait: 5 * time.Millisecond})
+	return &realPlugin{host: h, cacheDir: cfg.Cache.Dir, ts: ts}
+}
+
+// countFiles counts the regular files under dir: the plugin writes one query-cache entry per passage it
+// generated queries for, so an unchanged count shows that generation did not run.
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// close reports whether two vectors agree to float32 rounding: a text encoded inside a padded batch
+// takes different kernels than alone, which may move the last bits.
+func closeVec(a, b []float32) bool {
+	if len(a) != len(b) || len(a) == 0 {
+		return false
+	}
+	for i := range a {
+		if math.Abs(float64(a[i]-b[i])) > 1e-5 {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *realPlugin) alonePassage(t *testing.T, text string, parts bool) plugin.PassageResult {
+	t.Helper()
+	res, err := p.host.EmbedPassages(context.Background(), []plugin.Passage{{ID: "alone", Text: text}}, plugin.Options{WithParts: parts})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("direct EmbedPassages: %v %v", err, res)
+	}
+	return res[0]
+}
+
+func (p *realPlugin) aloneQuery(t *testing.T, text string) []float32 {
+	t.Helper()
+	res, err := p.host.EmbedQueries(context.Background(), []string{text})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("direct EmbedQueries: %v %v", err, res)
+	}
+	return res[0].Vector
+}
+
+func TestRealPluginQueryContract(t *testing.T) {
+	p := startReal(t, 16, false)
+	info, err := p.host.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := weaviateMeta(p.ts.client, p.ts.http.URL+"/meta")
+	if err != nil || meta["dimension"] != float64(info.Dimension) || meta["ready"] != true {
+		t.Fatalf("meta = %v, %v; want dimension %d", meta, err, info.Dimension)
+	}
+	var q wvVecRequest
+	_ = json.Unmarshal(fixture(t, "transformers_query.json"), &q)
+	got, _, err := weaviateTransformers(context.Background(), p.ts.client, p.ts.http.URL, fixture(t, "transformers_query.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !closeVec(got.Vector, p.aloneQuery(t, q.Text)) || got.Dims != info.Dimension {
+		t.Errorf("query vector differs from the plugin's own query encoding")
+	}
+	if h := p.ts.headers.last(); h.Get("Content-Type") != "" {
+		t.Errorf("request carried Content-Type %q; Weaviate sends none", h.Get("Content-Type"))
+	}
+	vecs, _, err := weaviateNvidia(context.Background(), p.ts.client, p.ts.http.URL, "k", fixture(t, "nvidia_query.json"))
+	if err != nil || len(vecs) != 1 || !closeVec(vecs[0], p.aloneQuery(t, "где находится Эйфелева башня")) {
+		t.Fatalf("nvidia query: %v", err)
+	}
+
+	// Text over the model's maximum length is truncated and the answer says so.
+	long := strings.Repeat("tower paris ", 2000)
+	code, h, _ := p.ts.post(t, "/vectors", "", vecBody(long, "query"))
+	if code != 200 || h.Get(TruncatedHeader) != "true" {
+		t.Errorf("long query: %d, %s=%q; want 200 and true", code, TruncatedHeader, h.Get(TruncatedHeader))
+	}
+}
+
+func TestRealPluginPassageContract(t *testing.T) {
+	p := startReal(t, 16, true)
+	meta, err := weaviateMeta(p.ts.client, p.ts.http.URL+"/meta")
+	if err != nil || meta["generation"] != true {
+		t.Fatalf("meta = %v, %v; want generation", meta, err)
+	}
+	// Queries first: the query path must not generate (no query-cache entry appears).
+	before := countFiles(t, p.cacheDir)
+	for _, f := range []string{"transformers_query.json", "nvidia_query.json"} {
+		code, _, m := p.ts.post(t, map[bool]string{true: "/vectors", false: "/v1/embeddings"}[strings.HasPrefix(f, "transformers")], "", fixture(t, f))
+		if code != 200 {
+			t.Fatalf("%s: %d %v", f, code, m)
+		}
+	}
+	if after := countFiles(t, p.cacheDir); after != before {
+		t.Errorf("query requests changed the query cache from %d to %d files: the query path generated", before, after)
+	}
+
+	var ps wvVecRequest
+	_ = json.Unmarshal(fixture(t, "transformers_passage.json"), &ps)
+	fused, _, err := weaviateTransformers(context.Background(), p.ts.client, p.ts.http.URL, fixture(t, "transformers_passage.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if countFiles(t, p.cacheDir) == before {
+		t.Error("a passage request left no query-cache entry: did it generate?")
+	}
+	plain, _, err := weaviateTransformers(context.Background(), p.ts.client, p.ts.http.URL+"/plain", fixture(t, "transformers_passage.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone := p.alonePassage(t, ps.Text, true)
+	if !closeVec(fused.Vector, alone.Vector) {
+		t.Error("/vectors passage differs from the plugin's fused vector")
+	}
+	if !closeVec(plain.Vector, alone.PassageVector) {
+		t.Error("/plain/vectors passage differs from the plugin's plain passage vector")
+	}
+	if closeVec(fused.Vector, plain.Vector) {
+		t.Error("fused and plain passage vectors are equal: fusion did nothing")
+	}
+
+	var np wvEmbeddingsRequest
+	_ = json.Unmarshal(fixture(t, "nvidia_passage.json"), &np)
+	vecs, _, err := weaviateNvidia(context.Background(), p.ts.client, p.ts.http.URL, "k", fixture(t, "nvidia_passage.json"))
+	if err != nil || len(vecs) != len(np.Input) {
+		t.Fatalf("nvidia passage: %d vectors, %v", len(vecs), err)
+	}
+	for i, in := range np.Input {
+		if !closeVec(vecs[i], p.alonePassage(t, in, false).Vector) {
+			t.Errorf("nvidia passage %d differs from the plugin's fused vector", i)
+		}
+	}
+}
+
+func TestRealPluginCoalescesConcurrentRequests(t *testing.T) {
+	p := startReal(t, 32, false)
+	const n = 200
+	texts := make([]string, n)
+	for i := range texts {
+		texts[i] = fmt.Sprintf("question number %d about %s", i, strings.Repeat("towers ", i%7))
+	}
+	results := make([][]float32, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			got, _, err := weaviateTransformers(context.Background(), p.ts.client, p.ts.http.URL, vecBody(texts[i], "query"))
+			if err != nil {
+				errs <- err
+				return
+			}
+			results[i] = got.Vector
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for i, text := range texts {
+		if !closeVec(results[i], p.aloneQuery(t, text)) {
+			t.Errorf("request %d: vector differs from the one computed alone", i)
+		}
+	}
+	m := p.ts.metricsText(t)
+	count, sum := histogram(t, m, "xqg_module_batch_size", `task="query"`)
+	if count >= n || sum != n {
+		t.Errorf("%d requests went to the backend in %v batches (sum %v): not coalesced", n, count, sum)
+	}
+	t.Logf("%d concurrent requests → %v backend batches (mean %.1f)", n, count, sum/count)
+}
+
+// histogram reads a histogram's _count and _sum for the series with labels from Prometheus text.
+func histogram(t *testing.T, text, name, labels string) (count, sum float64) {
+	t.Helper()
+	found := 0
+	for _, l := range strings.Split(text, "\n") {
+		for suffix, dst := range map[string]*float64{"_count": &count, "_sum": &sum} {
+			prefix := name + suffix + "{" + labels + "} "
+			if strings.HasPrefix(l, prefix) {
+				if _, err := fmt.Sscan(strings.TrimPrefix(l, prefix), dst); err != nil {
+					t.Fatal(err)
+				}
+				found++
+			}
+		}
+	}
+	if found != 2 {
+		t.Fatalf("%s{%s} not in metrics:\n%s", name, labels, grepLines(text, name))
+	}
+	return count, sum
+}
+
+func TestRealPluginReadyAndDown(t *testing.T) {
+	ts := startService(t, nil, Options{BatchSize: 8})
+	if err := weaviateCheckReady(context.Background(), ts.client, ts.http.URL+"/.well-known/ready"); err == nil {
+		t.Fatal("ready before the plugin started")
+	}
+	h := plugintest.Start(t, plugintest.Tiny(t, false), nil)
+	ts.srv.Attach(h)
+	ts.waitReady(t)
+	if _, _, err := weaviateTransformers(context.Background(), ts.client, ts.http.URL, fixture(t, "transformers_query.json")); err != nil {
+		t.Fatal(err)
+	}
+	// A closed host (the plugin stopped) is a 503 with a JSON message, and ready turns 503.
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, status, err := weaviateTransformers(context.Background(), ts.client, ts.http.URL, fixture(t, "transformers_query.json"))
+	if status != 503 || err == nil || !strings.Contains(err.Error(), "unavailable") {
+		t.Errorf("plugin stopped: %d %v, want 503 unavailable", status, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for weaviateCheckReady(context.Background(), ts.client, ts.http.URL+"/.well-known/ready") == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("still ready after the plugin stopped")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
