@@ -20,7 +20,7 @@ import (
 
 // Version names the generation scheme; bump it whenever the written bytes
 // change, so Ensure's cached folders are rebuilt.
-const Version = "v2"
+const Version = "v3"
 
 // Layout selects which decoder files WriteSeq2Seq writes.
 type Layout int
