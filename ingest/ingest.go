@@ -30,6 +30,8 @@ import (
 type Vectors struct {
 	XQG     []float32
 	Passage []float32
+	// Err fails this passage alone (e.g. input the model rejects).
+	Err error
 }
 
 // Embedder computes both vectors of a batch of passages (the plugin, on the fast path). It must embed
@@ -432,6 +434,8 @@ func (im *importer) importBatch(ctx context.Context, b *batch) (int64, []failure
 			fails = append(fails, failure{rec: r, reason: "invalid input: " + r.err.Error()})
 		case b.embErr != nil:
 			fails = append(fails, failure{rec: r, reason: b.embErr.Error()})
+		case b.vectors != nil && b.vectors[i].Err != nil:
+			fails = append(fails, failure{rec: r, reason: "embed: " + b.vectors[i].Err.Error()})
 		default:
 			o := im.object(r.passage, b.vectors, i)
 			pending[o.ID.String()] = i

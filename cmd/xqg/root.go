@@ -70,6 +70,10 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newConfigCmd(g))
 	root.AddCommand(newServeCmd(g))
 	root.AddCommand(newSetupCmd(g))
+	root.AddCommand(newIngestCmd(g))
+	root.AddCommand(newQueryCmd(g))
+	root.AddCommand(newCollectionsCmd(g))
+	root.AddCommand(newEmbedCmd(g))
 	return root
 }
 
