@@ -130,7 +130,9 @@ func parseLine(n int, line []byte) item {
 // errItemsFailed makes the exit status 1 after every item was written.
 type errItemsFailed struct{ n int }
 
-func (e errItemsFailed) Error() string { return fmt.Sprintf("%d item(s) could not be embedded (see their \"error\")", e.n) }
+func (e errItemsFailed) Error() string {
+	return fmt.Sprintf("%d item(s) could not be embedded (see their \"error\")", e.n)
+}
 
 func embed(ctx context.Context, cfg config.Config, in io.Reader, out io.Writer, o embedOptions, logger *slog.Logger) error {
 	path, err := findPlugin(cfg.Plugin.Path)
