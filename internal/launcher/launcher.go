@@ -35,6 +35,8 @@ const (
 )
 
 // Ports are the six ports one weaviate-server listens on. Zero means "pick a free one".
+// weaviate-server binds GRPC and Data on all interfaces (it has no setting for their address);
+// the others on 127.0.0.1.
 type Ports struct {
 	HTTP    int // REST API (--port)
 	GRPC    int // GRPC_PORT
@@ -220,9 +222,9 @@ func pickPorts(pp *portPicker, want Ports, adjacentRaft bool) (Ports, error) {
 		}
 	}
 	pick(&p.HTTP, pp.tcp)
-	pick(&p.GRPC, pp.tcp)
+	pick(&p.GRPC, pp.tcpAll)
 	pick(&p.Gossip, pp.tcpUDP)
-	pick(&p.Data, pp.tcp)
+	pick(&p.Data, pp.tcpAll)
 	if p.Raft == 0 && p.RaftRPC == 0 {
 		pick(&p.Raft, pp.pair)
 		p.RaftRPC = p.Raft + 1

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -284,5 +285,57 @@ func TestOptionsValidation(t *testing.T) {
 				t.Fatalf("error %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestRetryOnPortConflict: a start that loses a port race ("address already in use") is retried
+// with fresh ports; a conflict on a port the caller chose is reported, not retried.
+func TestRetryOnPortConflict(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 (stands in for a server that answers ready) not found")
+	}
+	dir := t.TempDir()
+	count := filepath.Join(dir, "count")
+	ports := filepath.Join(dir, "ports")
+	// First run: fails like a lost bind race. Later runs: answer every GET with 200 on --port ($6).
+	body := `echo x >> ` + count + `
+echo "$6" >> ` + ports + `
+if [ "$(wc -l < ` + count + `)" -eq 1 ]; then
+  echo '{"level":"fatal","msg":"listen tcp 127.0.0.1:'"$6"': bind: address already in use"}'
+  exit 1
+fi
+exec ` + py + ` -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+' "$6"`
+	bin, _ := fakeServer(t, body)
+
+	s, err := Start(t.Context(), Options{Binary: bin, StopGrace: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(stopCtx(t))
+	b, _ := os.ReadFile(ports)
+	tried := strings.Fields(string(b))
+	if len(tried) != 2 || tried[0] == tried[1] {
+		t.Errorf("HTTP ports tried %v, want two different ones", tried)
+	}
+	if tried[len(tried)-1] != strconv.Itoa(s.Ports().HTTP) {
+		t.Errorf("serving on %d, last tried %v", s.Ports().HTTP, tried)
+	}
+
+	// All ports chosen by the caller: the conflict is the caller's to fix.
+	os.Remove(count)
+	p := s.Ports()
+	p.HTTP++
+	_, err = Start(t.Context(), Options{Binary: bin, Ports: p})
+	var se *StartError
+	if !errors.As(err, &se) || !se.PortConflict || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("want a port-conflict StartError, got %v", err)
 	}
 }

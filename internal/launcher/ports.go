@@ -21,9 +21,15 @@ func (p *portPicker) release() {
 	p.held = nil
 }
 
-// tcp returns a free TCP port.
-func (p *portPicker) tcp() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// tcp returns a free loopback TCP port.
+func (p *portPicker) tcp() (int, error) { return p.listen("127.0.0.1:0") }
+
+// tcpAll returns a port free on every interface: weaviate-server binds its gRPC and node-to-node
+// data servers to ":port" whatever CLUSTER_BIND_ADDR says.
+func (p *portPicker) tcpAll() (int, error) { return p.listen(":0") }
+
+func (p *portPicker) listen(addr string) (int, error) {
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return 0, fmt.Errorf("pick a free loopback port: %w", err)
 	}
