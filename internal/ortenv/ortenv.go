@@ -15,6 +15,7 @@ import (
 
 	"github.com/xqg/xqg/config"
 	"github.com/xqg/xqg/internal/cachedir"
+	"github.com/xqg/xqg/internal/setup"
 	"github.com/xqg/xqg/internal/versions"
 )
 
@@ -26,7 +27,8 @@ func DefaultLibraryPath() string {
 	return cachedir.Sub("onnxruntime", versions.ONNXRuntime, "libonnxruntime.so.1")
 }
 
-// LibraryPath resolves the shared library: the configured path, else $XQG_ORT_LIBRARY, else the cache default.
+// LibraryPath resolves the shared library the way `xqg setup` does: the configured path, else
+// $XQG_ORT_LIBRARY, else a compatible system library, else the cache default.
 func LibraryPath(configured string) string {
 	if configured != "" {
 		return configured
@@ -34,7 +36,27 @@ func LibraryPath(configured string) string {
 	if p := os.Getenv(EnvLibraryPath); p != "" {
 		return p
 	}
+	for _, p := range setup.SystemLibraries() {
+		if v, err := setup.LibraryVersion(p); err == nil && atLeast(v, versions.MinONNXRuntime) {
+			return p
+		}
+	}
 	return DefaultLibraryPath()
+}
+
+// atLeast compares x.y.z versions within one major version.
+func atLeast(v, min string) bool {
+	var a, b [3]int
+	if _, err := fmt.Sscanf(v, "%d.%d.%d", &a[0], &a[1], &a[2]); err != nil {
+		return false
+	}
+	if _, err := fmt.Sscanf(min, "%d.%d.%d", &b[0], &b[1], &b[2]); err != nil {
+		return false
+	}
+	if a[0] != b[0] {
+		return false
+	}
+	return a[1] > b[1] || (a[1] == b[1] && a[2] >= b[2])
 }
 
 // ErrLibraryMissing is wrapped by Init when the shared library file does not exist, so callers

@@ -11,9 +11,13 @@ import (
 	"github.com/xqg/xqg/config"
 	"github.com/xqg/xqg/internal/ortenv"
 	"github.com/xqg/xqg/internal/ortenv/orttest"
+	"github.com/xqg/xqg/internal/setup"
 )
 
 func TestLibraryPathPrecedence(t *testing.T) {
+	if len(setup.SystemLibraries()) > 0 {
+		t.Skip("a system ONNX Runtime is installed; the default would be it")
+	}
 	t.Setenv("XQG_CACHE_DIR", "/c")
 	tests := []struct {
 		name, configured, env, want string
@@ -86,4 +90,15 @@ func TestCUDAFallsBackToCPU(t *testing.T) {
 		t.Fatalf("fallback to cpu was not logged:\n%s", out)
 	}
 	t.Logf("%s", out)
+}
+
+func TestAtLeast(t *testing.T) {
+	for _, tt := range []struct {
+		v    string
+		want bool
+	}{{"1.24.0", true}, {"1.24.1", true}, {"1.25.0", true}, {"1.23.9", false}, {"2.0.0", false}, {"x", false}} {
+		if got := ortenv.AtLeast(tt.v, "1.24.0"); got != tt.want {
+			t.Errorf("AtLeast(%q) = %v", tt.v, got)
+		}
+	}
 }
