@@ -339,3 +339,17 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 		t.Fatalf("want a port-conflict StartError, got %v", err)
 	}
 }
+
+// BenchmarkStartStop measures a cold start to ready plus a graceful stop of one node.
+func BenchmarkStartStop(b *testing.B) {
+	bin := testenv.WeaviateBinary(b)
+	for b.Loop() {
+		s, err := Start(b.Context(), Options{Binary: bin})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Stop(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
