@@ -85,8 +85,8 @@ type Info struct {
 	Backend  string            `json:"backend"`
 }
 
-// Passage is one passage to embed. Queries holds precomputed queries by language code;
-// the backend generates only the configured languages missing from it.
+// Passage is one passage to embed. Queries holds precomputed queries by language code: a passage
+// that has any is fused with exactly those and nothing is generated for it.
 type Passage struct {
 	ID      string              `json:"id"`
 	Title   string              `json:"title"`

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,27 +15,19 @@ import (
 	"github.com/xqg/xqg/vectorizer"
 )
 
-// backend is the ONNX Runtime implementation of plugin.Vectorizer.
+// backend is the ONNX Runtime implementation of plugin.Vectorizer: augment.Pipeline (generation,
+// query cache, encoding, fusion) for passages, the encoder alone for queries.
 type backend struct {
 	cfg  plugin.BackendConfig
 	enc  *vectorizer.Encoder
-	gen  generator // nil: passages are encoded plain (plus any queries the caller gives)
+	gen  *augment.Generator // nil: passages without given queries are encoded plain
+	pipe *augment.Pipeline
 	info plugin.Info
 
 	closeOnce sync.Once
 }
 
 var _ plugin.Vectorizer = (*backend)(nil)
-
-// generator is what the backend needs from the query generator.
-type generator interface {
-	// Generate returns, for each passage, the queries for each of langs, with whether they came from the cache.
-	Generate(ctx context.Context, passages []plugin.Passage, langs []string) ([]augment.Queries, []bool, error)
-	Name() string
-	Path() string
-	SHA256() string
-	Close() error
-}
 
 func configure(ctx context.Context, cfg plugin.BackendConfig) (plugin.Vectorizer, error) {
 	if err := ortenv.Init(cfg.ORT); err != nil {
@@ -49,13 +38,20 @@ func configure(ctx context.Context, cfg plugin.BackendConfig) (plugin.Vectorizer
 		return nil, fmt.Errorf("%w: %v", plugin.ErrInvalidInput, err)
 	}
 	b := &backend{cfg: cfg, enc: enc}
+	var cache *augment.QueryCache
 	if cfg.Generator.ModelDir != "" {
-		g, err := openGenerator(ctx, cfg)
-		if err != nil {
+		if b.gen, err = augment.LoadGenerator(ctx, cfg.Generator, augment.GeneratorOptions{}); err != nil {
 			enc.Close()
 			return nil, fmt.Errorf("%w: %v", plugin.ErrInvalidInput, err)
 		}
-		b.gen = g
+		if cache, err = augment.OpenCache(cfg.Cache.Dir); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("cache.dir: %w", err)
+		}
+	}
+	if b.pipe, err = augment.NewPipeline(enc, b.gen, cache, cfg.Augment); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("%w: %v", plugin.ErrInvalidInput, err)
 	}
 	id := enc.Identity()
 	b.info = plugin.Info{
@@ -77,7 +73,8 @@ func configure(ctx context.Context, cfg plugin.BackendConfig) (plugin.Vectorizer
 		Backend: "xqg-vectorizer/onnxruntime",
 	}
 	if b.gen != nil {
-		b.info.Generator = plugin.ModelInfo{Name: b.gen.Name(), Path: b.gen.Path(), SHA256: b.gen.SHA256()}
+		gid := b.gen.Identity()
+		b.info.Generator = plugin.ModelInfo{Name: gid.Name, Path: cfg.Generator.ModelDir, SHA256: gid.SHA256}
 	}
 	return b, nil
 }
@@ -86,9 +83,9 @@ func (b *backend) Close() error {
 	var err error
 	b.closeOnce.Do(func() {
 		if b.gen != nil {
-			err = b.gen.Close()
+			b.gen.Close()
 		}
-		err = errors.Join(err, b.enc.Close())
+		err = b.enc.Close()
 	})
 	return err
 }
@@ -133,154 +130,85 @@ func (b *backend) EmbedQueries(ctx context.Context, texts []string) ([]plugin.Qu
 	return out, nil
 }
 
-// passageText is what the encoder sees of a passage: the title, when there is one, before the text.
-func passageText(p plugin.Passage) string {
-	if t := strings.TrimSpace(p.Title); t != "" {
-		return t + " " + p.Text
-	}
-	return p.Text
-}
-
 func (b *backend) EmbedPassages(ctx context.Context, passages []plugin.Passage, opts plugin.Options) ([]plugin.PassageResult, error) {
 	out := make([]plugin.PassageResult, len(passages))
-	var good []int
+	// Passages go through the pipeline when they have queries or can get them; without a
+	// generator, those without given queries are encoded plain (Info.Generation is false).
+	var aug, plain []int
 	for i, p := range passages {
 		out[i].ID = p.ID
 		if err := b.checkPassage(i, p); err != nil {
 			out[i].Err = err
 			continue
 		}
-		good = append(good, i)
+		if b.gen == nil && len(p.Queries) == 0 {
+			plain = append(plain, i)
+		} else {
+			aug = append(aug, i)
+		}
 	}
-	if len(good) == 0 {
+	if len(plain) > 0 {
+		texts := make([]string, len(plain))
+		for k, i := range plain {
+			texts[k] = augment.PassageText(toAugment(passages[i]))
+		}
+		vecs, info, err := b.enc.EncodePassages(ctx, texts)
+		if err != nil {
+			return nil, fmt.Errorf("encode passages: %w", err)
+		}
+		for k, i := range plain {
+			r := &out[i]
+			r.Vector, r.Truncated, r.CacheHit = vecs[k], info.Truncated[k], true
+			if opts.WithParts {
+				r.PassageVector = vecs[k]
+			}
+		}
+	}
+	if len(aug) == 0 {
 		return out, nil
 	}
-
-	// Queries per passage: the given ones, plus generated ones for configured languages not given.
-	queries := make([]augment.Queries, len(passages))
-	cacheHit := make([]bool, len(passages))
-	var genAt []int
-	var missing [][]string
-	for _, i := range good {
-		q := augment.Queries{}
-		for lang, qs := range passages[i].Queries {
-			q[lang] = qs
-		}
-		queries[i] = q
-		cacheHit[i] = true
-		if b.gen == nil {
-			continue
-		}
-		var langs []string
-		for _, l := range b.cfg.Generator.Languages {
-			if _, ok := q[l]; !ok {
-				langs = append(langs, l)
-			}
-		}
-		if len(langs) > 0 {
-			genAt = append(genAt, i)
-			missing = append(missing, langs)
-		}
+	ps := make([]augment.Passage, len(aug))
+	for k, i := range aug {
+		ps[k] = toAugment(passages[i])
 	}
-	genTime := make([]time.Duration, len(passages))
-	if len(genAt) > 0 {
-		// Passages missing the same languages (the common case: all of them) go in one call.
-		groups := map[string][]int{}
-		var order []string
-		for k, i := range genAt {
-			key := strings.Join(missing[k], ",")
-			if _, ok := groups[key]; !ok {
-				order = append(order, key)
-			}
-			groups[key] = append(groups[key], i)
-		}
-		for _, key := range order {
-			idx := groups[key]
-			ps := make([]plugin.Passage, len(idx))
-			for j, i := range idx {
-				ps[j] = passages[i]
-			}
-			start := time.Now()
-			gen, hits, err := b.gen.Generate(ctx, ps, strings.Split(key, ","))
-			if err != nil {
-				return nil, fmt.Errorf("generate queries: %w", err)
-			}
-			per := time.Since(start) / time.Duration(len(idx))
-			for j, i := range idx {
-				for l, qs := range gen[j] {
-					queries[i][l] = qs
-				}
-				cacheHit[i] = cacheHit[i] && hits[j]
-				if !hits[j] {
-					genTime[i] = per
-				}
-			}
-		}
-	}
-
-	// One encoder call for all passages, one for all queries (embedded as queries, as in xQG).
-	ptexts := make([]string, len(good))
-	for j, i := range good {
-		ptexts[j] = passageText(passages[i])
-	}
-	pvecs, pinfo, err := b.enc.EncodePassages(ctx, ptexts)
+	// Queries first, timed, so each result can say what its generation cost; Embed then finds
+	// them all in hand.
+	start := time.Now()
+	qs, src, err := b.pipe.Queries(ctx, ps)
 	if err != nil {
-		return nil, fmt.Errorf("encode passages: %w", err)
+		return nil, err
 	}
-	type qref struct {
-		lang string
-		k    int
-	}
-	var qtexts []string
-	qrefs := make([][]qref, len(passages))
-	for _, i := range good {
-		for _, lang := range sortedLangs(queries[i]) {
-			for k, q := range queries[i][lang] {
-				if strings.TrimSpace(q) == "" {
-					continue // an empty generation carries no signal; fusing its vector would add noise
-				}
-				qtexts = append(qtexts, q)
-				qrefs[i] = append(qrefs[i], qref{lang, k})
-			}
+	generated := 0
+	for k := range ps {
+		ps[k].Queries = qs[k]
+		if src[k] == "generated" {
+			generated++
 		}
 	}
-	var qvecs [][]float32
-	if len(qtexts) > 0 {
-		qvecs, _, err = b.enc.EncodeQueries(ctx, qtexts)
-		if err != nil {
-			return nil, fmt.Errorf("encode generated queries: %w", err)
-		}
+	var perPassage time.Duration
+	if generated > 0 {
+		perPassage = time.Since(start) / time.Duration(generated)
 	}
-
-	next := 0
-	for j, i := range good {
-		qs := qvecs[next : next+len(qrefs[i])]
-		next += len(qrefs[i])
-		r := &out[i]
-		r.Truncated = pinfo.Truncated[j]
-		r.CacheHit = cacheHit[i]
-		r.GenerationTime = genTime[i]
-		if b.gen == nil && len(qs) == 0 {
-			// No generator and no given queries: the plain passage vector, as Info.Generation says.
-			r.Vector = pvecs[j]
-		} else {
-			v, err := augment.Fuse(pvecs[j], qs, b.cfg.Augment.Alpha, b.cfg.Augment.Mode, b.cfg.Augment.Normalize)
-			if err != nil {
-				return nil, err
-			}
-			r.Vector = v
+	res, err := b.pipe.Embed(ctx, ps, augment.Options{WithParts: opts.WithParts})
+	if err != nil {
+		return nil, err
+	}
+	for k, i := range aug {
+		r, x := &out[i], res[k]
+		r.Vector, r.Truncated = x.Vector, x.Truncated
+		r.CacheHit = src[k] != "generated"
+		if !r.CacheHit {
+			r.GenerationTime = perPassage
 		}
 		if opts.WithParts {
-			r.PassageVector = pvecs[j]
-			r.Queries = map[string][]string{}
-			r.QueryVectors = map[string][][]float32{}
-			for k, ref := range qrefs[i] {
-				r.Queries[ref.lang] = append(r.Queries[ref.lang], queries[i][ref.lang][ref.k])
-				r.QueryVectors[ref.lang] = append(r.QueryVectors[ref.lang], qs[k])
-			}
+			r.PassageVector, r.Queries, r.QueryVectors = x.Passage, x.Queries, x.QueryVectors
 		}
 	}
 	return out, nil
+}
+
+func toAugment(p plugin.Passage) augment.Passage {
+	return augment.Passage{ID: p.ID, Title: p.Title, Text: p.Text, Queries: augment.Queries(p.Queries)}
 }
 
 func (b *backend) checkPassage(i int, p plugin.Passage) error {
@@ -299,6 +227,3 @@ func (b *backend) checkPassage(i int, p plugin.Passage) error {
 	}
 	return nil
 }
-
-// sortedLangs fixes the order of the fused sum so the vector does not depend on map iteration (float rounding).
-func sortedLangs(q augment.Queries) []string { return slices.Sorted(maps.Keys(q)) }

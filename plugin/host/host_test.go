@@ -120,6 +120,51 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+func TestRoundTripGenerated(t *testing.T) {
+	cfg := plugintest.Tiny(t, true)
+	h := plugintest.Start(t, cfg, nil)
+	ctx := ctxT(t)
+	info, err := h.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.Generation || info.Generator.Name == "" || info.QueriesPerLanguage != 2 || len(info.Languages) != 7 {
+		t.Fatalf("Info = %+v: want generation with the tiny generator, 2 queries in 7 languages", info)
+	}
+	ps := []plugin.Passage{
+		{ID: "gen", Title: "Tokyo", Text: "Tokyo is the capital of Japan."},
+		{ID: "given", Text: "Helsinki is in Finland.", Queries: map[string][]string{"fi": {"missä on Helsinki"}}},
+	}
+	first, err := h.EmbedPassages(ctx, ps, plugin.Options{WithParts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := first[0]
+	if g.Err != nil || g.CacheHit || g.GenerationTime <= 0 {
+		t.Fatalf("first embedding of a new passage: err %v, cache hit %v, generation time %v: want generated", g.Err, g.CacheHit, g.GenerationTime)
+	}
+	for _, lang := range info.Languages {
+		if len(g.Queries[lang]) != 2 || len(g.QueryVectors[lang]) != 2 {
+			t.Errorf("%s: %d queries, %d vectors, want 2", lang, len(g.Queries[lang]), len(g.QueryVectors[lang]))
+		}
+	}
+	if d := maxDiff(g.Vector, fuse(g, info.Alpha)); d > 1e-5 {
+		t.Errorf("generated: vector != (1-α)·passage_vector + α·Σ query_vectors: off by %g", d)
+	}
+	given := first[1]
+	if !given.CacheHit || len(given.Queries) != 1 || len(given.Queries["fi"]) != 1 {
+		t.Errorf("given queries: cache hit %v, queries %v: want exactly the given ones, nothing generated", given.CacheHit, given.Queries)
+	}
+	again, err := h.EmbedPassages(ctx, ps[:1], plugin.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again[0].CacheHit || maxDiff(again[0].Vector, g.Vector) != 0 {
+		t.Errorf("second embedding: cache hit %v, vector differs by %g: want the cached queries and the same vector",
+			again[0].CacheHit, maxDiff(again[0].Vector, g.Vector))
+	}
+}
+
 func fuse(r plugin.PassageResult, alpha float64) []float32 {
 	out := make([]float32, len(r.PassageVector))
 	for i, p := range r.PassageVector {

@@ -81,13 +81,7 @@ func Main(m *testing.M) int {
 func Tiny(tb testing.TB, withGenerator bool) plugin.BackendConfig {
 	tb.Helper()
 	lib := testenv.ORTLibrary(tb)
-	var enc, gen string
-	var err error
-	if e := os.Getenv("XQG_TMP_ENC"); e != "" { // TEMP until tinymodels' seq2seq lands
-		enc = e
-	} else {
-		enc, gen, err = tinymodels.Ensure(cachedir.Dir())
-	}
+	enc, gen, err := tinymodels.Ensure(cachedir.Dir())
 	if err != nil {
 		tb.Fatalf("tiny models: %v", err)
 	}

@@ -519,7 +519,8 @@ type Passage struct {
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	Title string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
 	Text  string                 `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
-	// Precomputed queries by language code; languages present here are not generated.
+	// Precomputed queries by language code. A passage that has any is fused with exactly these and
+	// nothing is generated for it (the release's generated_queries); one without gets generated ones.
 	Queries       map[string]*Texts `protobuf:"bytes,4,rep,name=queries,proto3" json:"queries,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
