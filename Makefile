@@ -41,3 +41,13 @@ vet:
 
 clean:
 	rm -rf $(BIN) .xqg
+
+# Regenerate plugin/proto's Go code: protoc from Debian (apt-get install protobuf-compiler), the Go
+# generators pinned to go.mod's google.golang.org/protobuf and a protoc-gen-go-grpc for grpc ≥ 1.64.
+PROTOC_GEN_GO_VERSION ?= v1.36.6
+PROTOC_GEN_GO_GRPC_VERSION ?= v1.5.1
+.PHONY: proto
+proto:
+	GOBIN=$(XQG_CACHE_DIR)/bin $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(XQG_CACHE_DIR)/bin $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	cd plugin/proto && PATH=$(XQG_CACHE_DIR)/bin:$$PATH $(GO) generate .
