@@ -74,6 +74,8 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newQueryCmd(g))
 	root.AddCommand(newCollectionsCmd(g))
 	root.AddCommand(newEmbedCmd(g))
+	root.AddCommand(newEvalCmd(g))
+	root.AddCommand(newAttackCmd(g))
 	return root
 }
 
