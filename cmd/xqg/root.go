@@ -76,6 +76,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newEmbedCmd(g))
 	root.AddCommand(newEvalCmd(g))
 	root.AddCommand(newAttackCmd(g))
+	root.AddCommand(newModelsCmd())
 	return root
 }
 
