@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // batcher coalesces concurrent single-item calls into backend batches: Weaviate's transformers client sends
 // one HTTP request per object, concurrently, and a forward pass over 32 texts costs far less than 32 passes
-// over one. A batch is cut when it holds size items or when wait has passed since its first item arrived.
+// over one. A batch is cut when it holds size items, when wait has passed since its first item arrived, or
+// at once when the backend is idle and no other caller is queued (waiting would only add latency: a lone
+// caller at concurrency 1 pays nothing, and under load batches fill while the backend is busy).
 type batcher[In, Out any] struct {
 	size int
 	wait time.Duration
@@ -18,9 +21,11 @@ type batcher[In, Out any] struct {
 	run      func(ctx context.Context, in []In) ([]Out, error)
 	calls    chan *call[In, Out]
 	inflight chan struct{}
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	// queued counts callers between entering Do and being taken by the collector.
+	queued atomic.Int64
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 type call[In, Out any] struct {
@@ -67,11 +72,15 @@ func (b *batcher[In, Out]) Do(ctx context.Context, in In) (Out, error) {
 		return outs[0], nil
 	}
 	c := &call[In, Out]{ctx: ctx, in: in, done: make(chan result[Out], 1)}
+	b.queued.Add(1)
 	select {
 	case b.calls <- c:
+		b.queued.Add(-1)
 	case <-ctx.Done():
+		b.queued.Add(-1)
 		return zero, ctx.Err()
 	case <-b.ctx.Done():
+		b.queued.Add(-1)
 		return zero, errBatcherClosed
 	}
 	select {
@@ -109,6 +118,9 @@ func (b *batcher[In, Out]) loop() {
 		timer := time.NewTimer(b.wait)
 	collect:
 		for len(batch) < b.size {
+			if b.queued.Load() == 0 && len(b.inflight) == 1 {
+				break // no other batch runs and nobody else is queued
+			}
 			select {
 			case c := <-b.calls:
 				batch = append(batch, c)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/xqg/xqg/plugin"
 )
@@ -21,6 +22,8 @@ type hashBackend struct {
 	healthy atomic.Bool
 	// block, when set, holds every embed call until it is closed.
 	block chan struct{}
+	// delay is spent in every embed call, like a forward pass.
+	delay time.Duration
 
 	mu             sync.Mutex
 	passageBatches []int
@@ -60,6 +63,7 @@ func (b *hashBackend) Info(context.Context) (plugin.Info, error) {
 
 func (b *hashBackend) wait(ctx context.Context) error {
 	b.calls.Add(1)
+	time.Sleep(b.delay)
 	if b.block == nil {
 		return nil
 	}

@@ -31,18 +31,6 @@ type realPlugin struct {
 func startReal(t *testing.T, batchSize int, withGenerator bool) *realPlugin {
 	t.Helper()
 	cfg := plugintest.Tiny(t, withGenerator)
-	if withGenerator {
-		// TODO(module): drop once cmd/xqg-vectorizer hosts the generator (it is landing concurrently).
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		probe, err := host.Start(ctx, host.Options{Path: plugintest.Binary(t), Config: cfg, MaxRestarts: -1})
-		cancel()
-		if err != nil && strings.Contains(err.Error(), "not available in this build") {
-			t.Skipf("the plugin cannot generate yet: %v", err)
-		}
-		if err == nil {
-			_ = probe.Close()
-		}
-	}
 	h := plugintest.Start(t, cfg, nil)
 	ts := startService(t, h, Options{BatchSize: batchSize, BatchWait: 5 * time.Millisecond})
 	return &realPlugin{host: h, cacheDir: cfg.Cache.Dir, ts: ts}
@@ -125,7 +113,7 @@ func TestRealPluginQueryContract(t *testing.T) {
 	}
 
 	// Text over the model's maximum length is truncated and the answer says so.
-	long := strings.Repeat("tower paris ", 2000)
+	long := strings.Repeat("tower paris ", 300)
 	code, h, _ := p.ts.post(t, "/vectors", "", vecBody(long, "query"))
 	if code != 200 || h.Get(TruncatedHeader) != "true" {
 		t.Errorf("long query: %d, %s=%q; want 200 and true", code, TruncatedHeader, h.Get(TruncatedHeader))

@@ -409,6 +409,7 @@ func concurrentQueries(t *testing.T, ts *testService, n int, taskType string, wa
 
 func TestConcurrentRequestsAreCoalesced(t *testing.T) {
 	b := newHashBackend(testDim)
+	b.delay = 2 * time.Millisecond
 	ts := startService(t, b, Options{BatchSize: 32, BatchWait: 20 * time.Millisecond})
 	concurrentQueries(t, ts, 200, "query", func(s string) []float32 { return hashVector("query", s, testDim) })
 	if m := b.maxQueryBatch(); m <= 1 {
@@ -451,19 +452,27 @@ func TestBatchingDisabled(t *testing.T) {
 func TestBadItemFailsOnlyItsCaller(t *testing.T) {
 	b := newHashBackend(testDim)
 	b.block = make(chan struct{})
-	ts := startService(t, b, Options{BatchSize: 3, BatchWait: 5 * time.Second})
+	ts := startService(t, b, Options{BatchSize: 2, BatchWait: 5 * time.Second})
 	texts := []string{"good one", "REJECT this", "good two"}
 	codes := make([]int, len(texts))
 	var wg sync.WaitGroup
-	for i, text := range texts {
+	send := func(i int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i], _, _ = ts.post(t, "/vectors", "", vecBody(text, "passage"))
+			codes[i], _, _ = ts.post(t, "/vectors", "", vecBody(texts[i], "passage"))
 		}()
 	}
-	// Let the three requests join one batch, then let the backend answer.
-	time.Sleep(200 * time.Millisecond)
+	// The first request keeps the backend busy, so the other two queue and share the next batch.
+	send(0)
+	for b.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	send(1)
+	send(2)
+	for b.calls.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
 	close(b.block)
 	wg.Wait()
 	if !slices.Equal(codes, []int{200, 400, 200}) {
@@ -471,8 +480,23 @@ func TestBadItemFailsOnlyItsCaller(t *testing.T) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !slices.Contains(b.passageBatches, 3) {
-		t.Errorf("passage batches %v, want the three in one batch", b.passageBatches)
+	if !slices.Equal(b.passageBatches, []int{1, 2}) {
+		t.Errorf("passage batches %v, want [1 2]: the bad item shared its batch", b.passageBatches)
+	}
+}
+
+func TestLoneCallerDoesNotWait(t *testing.T) {
+	b := newHashBackend(testDim)
+	ts := startService(t, b, Options{BatchSize: 32, BatchWait: 10 * time.Second})
+	done := make(chan struct{})
+	go func() {
+		ts.post(t, "/vectors", "", vecBody("alone", "query"))
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a lone request waited for the batch to fill")
 	}
 }
 
