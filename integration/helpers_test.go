@@ -177,9 +177,8 @@ func writeCorpus(t *testing.T, n int) string {
 	defer f.Close()
 	enc := json.NewEncoder(f)
 	for i := range n {
-		topic := topics[i%len(topics)]
-		rec := map[string]any{"id": fmt.Sprintf("p%03d", i), "title": fmt.Sprintf("Topic %d", i%len(topics)),
-			"text": fmt.Sprintf("Passage %d is about %s and number %d.", i, topic, i), "source": "synthetic", "n": i}
+		p := corpusPassage(i)
+		rec := map[string]any{"id": p.ID, "title": p.Title, "text": p.Text, "source": "synthetic", "n": i}
 		if err := enc.Encode(rec); err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +186,13 @@ func writeCorpus(t *testing.T, n int) string {
 	return path
 }
 
-// countByPassageID checks every passage id is present exactly once.
+// corpusPassage is passage i of writeCorpus.
+func corpusPassage(i int) ingest.Passage {
+	return ingest.Passage{ID: fmt.Sprintf("p%03d", i), Title: fmt.Sprintf("Topic %d", i%len(topics)),
+		Text: fmt.Sprintf("Passage %d is about %s and number %d.", i, topics[i%len(topics)], i)}
+}
+
+// assertEachOnce checks every passage id is present exactly once.
 func assertEachOnce(t *testing.T, ctx context.Context, c *weaviate.Client, coll string, n int) {
 	t.Helper()
 	got, err := search.Count(ctx, c, coll)
