@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xqg/xqg/collection"
 	"github.com/xqg/xqg/internal/launcher"
 	"github.com/xqg/xqg/internal/procutil"
 	"github.com/xqg/xqg/internal/testenv"
@@ -182,11 +183,18 @@ func (s *service) metrics() map[string]float64 {
 // serviceWeaviate starts Weaviate with text2vec-transformers pointed at svc, stopped at cleanup.
 func serviceWeaviate(t *testing.T, svc *service) *launcher.Server {
 	t.Helper()
-	return ownWeaviate(t,
-		"ENABLE_MODULES=text2vec-transformers",
-		"TRANSFORMERS_PASSAGE_INFERENCE_API="+svc.URL(),
-		"TRANSFORMERS_QUERY_INFERENCE_API="+svc.URL(),
-		// The service-down test stops the service with Weaviate running; a restart must not hang on it.
+	return ownWeaviate(t, transformersEnv(svc.URL())...)
+}
+
+// transformersEnv is how every Weaviate here (tests, cluster, demo, docker-compose.yml) is pointed at
+// the service: one module, the same URL for passages and queries (the /plain passage path is set per
+// collection). Weaviate does not wait for the service at startup, so a test can stop the service
+// while Weaviate runs and restart either in any order.
+func transformersEnv(serviceURL string) []string {
+	return []string{
+		"ENABLE_MODULES=" + collection.Transformers,
+		"TRANSFORMERS_PASSAGE_INFERENCE_API=" + serviceURL,
+		"TRANSFORMERS_QUERY_INFERENCE_API=" + serviceURL,
 		"TRANSFORMERS_WAIT_FOR_STARTUP=false",
-	)
+	}
 }
