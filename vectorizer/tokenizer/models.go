@@ -118,7 +118,7 @@ type unigram struct {
 	byteIDs      [256]int32
 	trie         *byteTrie
 	unkScore     float64
-	// f32 accumulates path scores in float32 as SentencePiece's C++ does;
+	// f32 keeps path scores in float32 as SentencePiece's C++ does;
 	// tokenizer.json (Hugging Face) accumulates in float64.
 	f32 bool
 }
@@ -235,11 +235,14 @@ func (u *unigram) tokenize(s []byte, st *state, out []tok) []tok {
 				continue
 			}
 			end := i + 1
+			// In f32 mode the candidate is compared unrounded and stored
+			// rounded, as SentencePiece does (its score expression is
+			// double, its lattice float); this decides exact ties.
 			cand := base + u.scores[id]
-			if u.f32 {
-				cand = float64(float32(cand))
-			}
 			if from[end] < 0 || cand > score[end] {
+				if u.f32 {
+					cand = float64(float32(cand))
+				}
 				score[end], from[end], ids[end] = cand, int32(start), id
 			}
 			if end-start == mblen {

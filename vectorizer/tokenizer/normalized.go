@@ -60,6 +60,21 @@ func (w *rewriter) emit(oldChars int, repl string) {
 	}
 }
 
+// emitBytes is emit for a replacement held as bytes.
+func (w *rewriter) emitBytes(oldChars int, repl []byte) {
+	w.changed = true
+	n := 0
+	for i := 0; i < len(repl); {
+		r, sz := utf8.DecodeRune(repl[i:])
+		w.dest = append(w.dest, rc{r: r, insert: n >= oldChars})
+		n++
+		i += sz
+	}
+	if n < oldChars {
+		w.drop(oldChars - n)
+	}
+}
+
 // drop removes the next n original characters.
 func (w *rewriter) drop(n int) {
 	w.changed = true

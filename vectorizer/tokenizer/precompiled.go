@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
-
-	"github.com/rivo/uniseg"
 )
 
 // charsmap is SentencePiece's precompiled normalization map: a Darts
@@ -82,18 +80,6 @@ func (c *charsmap) replacement(v uint32) ([]byte, bool) {
 	return c.norm[v:e], true
 }
 
-// first returns the replacement of the shortest key that prefixes s (what
-// Hugging Face's Precompiled uses).
-func (c *charsmap) first(s []byte) ([]byte, bool) {
-	var out []byte
-	ok := false
-	c.prefixes(s, func(_ int, v uint32) bool {
-		out, ok = c.replacement(v)
-		return false
-	})
-	return out, ok
-}
-
 // longest returns the replacement and length of the longest key that
 // prefixes s (what SentencePiece's own normalizer uses).
 func (c *charsmap) longest(s []byte) ([]byte, int) {
@@ -108,8 +94,14 @@ func (c *charsmap) longest(s []byte) ([]byte, int) {
 	return out, n
 }
 
-// precompiledNormalizer is Hugging Face's Precompiled: it looks whole
-// grapheme clusters (under 6 bytes) up first, then single characters.
+// precompiledNormalizer is Hugging Face's Precompiled. It rewrites the text
+// the way SentencePiece's own normalizer does: at each position the longest
+// key of the charsmap wins, even across grapheme boundaries. Hugging Face's
+// Rust version looks up grapheme clusters and takes the shortest matching
+// prefix, which drops marks ("a\u0308\u0304" becomes "ä") and leaves
+// conjoining Hangul jamo unnormalized; following the C++ reference instead
+// is what keeps tokenizer.json conversions of spm models at parity with
+// spm_encode (TestConvertedMatchesSentencePiece).
 type precompiledNormalizer struct{ cm *charsmap }
 
 func (n precompiledNormalizer) normalize(p *piece, st *state) {
@@ -118,25 +110,16 @@ func (n precompiledNormalizer) normalize(p *piece, st *state) {
 	}
 	w := &st.w
 	w.reset()
-	str := string(p.s)
-	gs := -1
-	for len(str) > 0 {
-		var g string
-		g, str, _, gs = uniseg.FirstGraphemeClusterInString(str, gs)
-		if len(g) < 6 {
-			if rep, ok := n.cm.first([]byte(g)); ok {
-				w.emit(utf8.RuneCountInString(g), string(rep))
-				continue
-			}
+	s := p.s
+	for i := 0; i < len(s); {
+		if rep, l := n.cm.longest(s[i:]); l > 0 {
+			w.emitBytes(utf8.RuneCount(s[i:i+l]), rep)
+			i += l
+			continue
 		}
-		for i, r := range g {
-			_, sz := utf8.DecodeRuneInString(g[i:])
-			if rep, ok := n.cm.first([]byte(g[i : i+sz])); ok {
-				w.emit(1, string(rep))
-			} else {
-				w.keep(r)
-			}
-		}
+		r, sz := utf8.DecodeRune(s[i:])
+		w.keep(r)
+		i += sz
 	}
 	p.apply(w, &st.a)
 }
