@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -76,6 +77,8 @@ func configure(ctx context.Context, cfg plugin.BackendConfig) (plugin.Vectorizer
 		gid := b.gen.Identity()
 		b.info.Generator = plugin.ModelInfo{Name: gid.Name, Path: cfg.Generator.ModelDir, SHA256: gid.SHA256}
 	}
+	slog.Info("models loaded", "encoder", id.String(), "dimension", enc.Dim(), "generator", b.info.Generator.Name,
+		"provider", b.info.Provider, "onnxruntime", b.info.Versions["onnxruntime"])
 	return b, nil
 }
 

@@ -76,6 +76,9 @@ embedded (empty text, invalid JSON) gets {"id","error"} and the exit status is 1
 	return cmd
 }
 
+// embedIdleFlush is how long a partial batch waits for more input.
+const embedIdleFlush = 20 * time.Millisecond
+
 // embedInput is one line of input.
 type embedInput struct {
 	ID               json.RawMessage     `json:"id"`
@@ -188,20 +191,59 @@ func embed(ctx context.Context, cfg config.Config, in io.Reader, out io.Writer, 
 		pending = pending[:0]
 		return w.Flush()
 	}
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
+	// Stdin is read on its own goroutine: a read blocks and cannot see ctx, and SIGINT/SIGTERM must
+	// still stop us (and the plugin) while a producer is silent.
+	items := make(chan item, batch)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(items)
+		for n := 1; sc.Scan(); n++ {
+			line := bytes.TrimSpace(sc.Bytes())
+			if len(line) == 0 {
+				continue
+			}
+			select {
+			case items <- parseLine(n, line):
+			case <-ctx.Done():
+				return
+			}
 		}
-		pending = append(pending, parseLine(n, line))
-		if len(pending) >= batch {
+		readErr <- sc.Err()
+	}()
+	// A partial batch goes out once the input pauses, so a slow producer (a pipe fed line by line)
+	// gets its vectors without waiting for a full batch.
+	idle := time.NewTimer(time.Hour)
+	idle.Stop()
+	defer idle.Stop()
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("interrupted: %w", context.Cause(ctx))
+		case <-idle.C:
 			if err := flush(); err != nil {
 				return err
 			}
+		case it, ok := <-items:
+			if !ok {
+				done = true
+				break
+			}
+			pending = append(pending, it)
+			if len(pending) >= batch {
+				if err := flush(); err != nil {
+					return err
+				}
+			} else {
+				idle.Reset(embedIdleFlush)
+			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read stdin: %w", err)
+	select {
+	case err := <-readErr:
+		if err != nil {
+			return fmt.Errorf("read stdin: %w", err)
+		}
+	default:
 	}
 	if err := flush(); err != nil {
 		return err

@@ -1,13 +1,21 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"math"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/xqg/xqg/plugin/plugintest"
 )
@@ -154,4 +162,79 @@ func TestEmbedUsage(t *testing.T) {
 			t.Errorf("xqg embed %v: %v, want a usage error", args, err)
 		}
 	}
+}
+
+// TestEmbedSignalStopsPlugin runs xqg embed as a process with its stdin left open, sends it SIGTERM
+// or SIGINT, and checks that it exits promptly and its plugin process is gone with it.
+func TestEmbedSignalStopsPlugin(t *testing.T) {
+	args := embedArgs(t, false)
+	xqg := filepath.Join(t.TempDir(), "xqg")
+	build := exec.Command("go", "build", "-o", xqg, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := exec.Command(xqg, append([]string{"embed", "--task", "query"}, args...)...)
+			cmd.Env = append(os.Environ(), "XQG_CONFIG=")
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			defer stdin.Close()
+			// One answered line proves the plugin is up; stdin stays open, so embed waits for more.
+			if _, err := io.WriteString(stdin, "where is Helsinki\n"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+				t.Fatalf("no output line: %v", err)
+			}
+			plugins := children(cmd.Process.Pid)
+			if len(plugins) != 1 {
+				t.Fatalf("xqg embed has children %v, want its one plugin", plugins)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			select {
+			case err := <-exited:
+				if err == nil {
+					t.Error("interrupted embed exited 0")
+				}
+			case <-time.After(15 * time.Second):
+				t.Fatalf("xqg embed still running 15s after %v", sig)
+			}
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d", plugins[0])); err == nil {
+				if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", plugins[0])); !strings.Contains(string(st), ") Z") {
+					t.Errorf("plugin %d outlived xqg embed stopped by %v", plugins[0], sig)
+				}
+			}
+		})
+	}
+}
+
+// children lists the child processes of pid (all its threads').
+func children(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		data, _ := os.ReadFile(f)
+		for _, s := range strings.Fields(string(data)) {
+			if n, err := strconv.Atoi(s); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }

@@ -2,14 +2,17 @@ package host_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -338,6 +341,35 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 	}
 	if err := h.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// syncBuffer is a log sink safe for the host's concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestPluginLogsReachHost(t *testing.T) {
+	var logs syncBuffer
+	plugintest.Start(t, plugintest.Tiny(t, false), func(o *host.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	// "models loaded" is logged with slog inside the plugin process.
+	if out := logs.String(); !strings.Contains(out, `msg="models loaded"`) || !strings.Contains(out, "logger=xqg-vectorizer") {
+		t.Errorf("the plugin's log line did not reach the host logger:\n%s", out)
 	}
 }
 
