@@ -51,3 +51,9 @@ proto:
 	GOBIN=$(XQG_CACHE_DIR)/bin $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 	GOBIN=$(XQG_CACHE_DIR)/bin $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
 	cd plugin/proto && PATH=$(XQG_CACHE_DIR)/bin:$$PATH $(GO) generate .
+
+# Tokenizer reference fixtures (spm_train/spm_encode, @huggingface/tokenizers on node) into
+# $(XQG_CACHE_DIR)/tokenizer-fixtures; does nothing when up to date.
+.PHONY: tokenizer-fixtures
+tokenizer-fixtures:
+	./scripts/tokenizer/fixtures.sh

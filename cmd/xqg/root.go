@@ -77,6 +77,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newEvalCmd(g))
 	root.AddCommand(newAttackCmd(g))
 	root.AddCommand(newModelsCmd())
+	root.AddCommand(newTokenizeCmd())
 	return root
 }
 
