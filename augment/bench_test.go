@@ -24,6 +24,14 @@ func benchSeq2SeqDir(b *testing.B, shape tinymodels.Shape) string {
 	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
 		return dir
 	}
+	// Folders written by an older tinymodels.Version are GBs of stale weights.
+	if old, _ := filepath.Glob(cachedir.Sub("bench-models", "*", shape.Name)); len(old) > 0 {
+		for _, o := range old {
+			if o != dir {
+				os.RemoveAll(o)
+			}
+		}
+	}
 	tmp := dir + ".tmp"
 	os.RemoveAll(tmp)
 	t0 := time.Now()

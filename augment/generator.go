@@ -8,8 +8,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -440,7 +442,12 @@ type decoderState struct {
 	hidden *ort.Tensor[float32] // [rows, s, d], only when a decoder step needs it
 	mask   *ort.Tensor[int64]   // [rows, s]
 	past   map[string]*ort.Tensor[float32]
+	vocab  int
 	prefix [][]int64 // without the cache: each row's tokens so far, start token included
+	// logits is the cached path's [rows, 1, vocab] output, written in place at every step: it is
+	// the largest tensor of a step (35 MB for mT5 at 35 rows), so reusing it spares an
+	// allocation and a copy per step.
+	logits *ort.Tensor[float32]
 }
 
 func (ds *decoderState) destroy() {
@@ -449,6 +456,9 @@ func (ds *decoderState) destroy() {
 	}
 	if ds.mask != nil {
 		ds.mask.Destroy()
+	}
+	if ds.logits != nil {
+		ds.logits.Destroy()
 	}
 	for _, t := range ds.past {
 		t.Destroy()
@@ -474,6 +484,10 @@ func (ds *decoderState) reorder(src []int, withEncoder bool) error {
 			np[i] = append([]int64(nil), ds.prefix[r]...)
 		}
 		ds.prefix = np
+	}
+	if ds.logits != nil && ds.rows != len(src) {
+		ds.logits.Destroy()
+		ds.logits = nil
 	}
 	ds.rows = len(src)
 	return nil
@@ -573,6 +587,7 @@ func (g *Generator) start(ro *ort.RunOptions, e *encoded, rowPrompt []int, info 
 	}
 	lshape := logitsT.GetShape()
 	v := int(lshape[2])
+	ds.vocab = v
 	ul := logitsT.GetData()
 	logits := make([]float32, len(rowPrompt)*v)
 	for i, u := range rowPrompt {
@@ -660,23 +675,41 @@ func (ds *decoderState) step(ro *ort.RunOptions, next []int64, info *GenInfo) ([
 			delete(feeds, name)
 		}
 	}
-	outs, d, err := sess.run(ro, feeds)
+	var pre map[string]ort.Value
+	if ds.prefix == nil {
+		if ds.logits == nil {
+			var err error
+			if ds.logits, err = ort.NewEmptyTensor[float32](ort.NewShape(int64(ds.rows), 1, int64(ds.vocab))); err != nil {
+				return nil, 0, err
+			}
+		}
+		pre = map[string]ort.Value{"logits": ds.logits}
+	}
+	outs, d, err := sess.run(ro, feeds, pre)
 	info.RunTime += d
 	info.Steps++
 	if err != nil {
 		return nil, 0, fmt.Errorf("generator: decoder step: %w", err)
 	}
 	defer destroyAll(outs)
-	logitsT, err := floatTensor(outs["logits"], "logits")
-	if err != nil {
-		return nil, 0, err
-	}
-	shape := logitsT.GetShape()
-	t, v := int(shape[1]), int(shape[2])
-	all := logitsT.GetData()
-	logits := make([]float32, ds.rows*v)
-	for r := range ds.rows {
-		copy(logits[r*v:(r+1)*v], all[(r*t+t-1)*v:(r*t+t)*v])
+	var logits []float32
+	v := ds.vocab
+	if ds.prefix == nil {
+		// Valid until the next step, which is all the callers need.
+		logits = ds.logits.GetData()
+	} else {
+		logitsT, err := floatTensor(outs["logits"], "logits")
+		if err != nil {
+			return nil, 0, err
+		}
+		shape := logitsT.GetShape()
+		t := int(shape[1])
+		v = int(shape[2])
+		all := logitsT.GetData()
+		logits = make([]float32, ds.rows*v)
+		for r := range ds.rows {
+			copy(logits[r*v:(r+1)*v], all[(r*t+t-1)*v:(r*t+t)*v])
+		}
 	}
 	if ds.prefix == nil {
 		// The cross-attention cache never changes; merged exports return it empty on this branch.
@@ -715,23 +748,28 @@ func (g *Generator) sample(ctx context.Context, ro *ort.RunOptions, e *encoded, 
 	greedy := g.cfg.Strategy == "greedy"
 	maxNew := max(g.cfg.MaxNewTokens, 1)
 	for step := 0; ; step++ {
+		// Choosing from a 250k vocabulary is the Go side's main cost; rows are independent
+		// (each has its own random stream), so they are chosen in parallel between runs.
+		parallelRows(rows, func(r int) {
+			if done[r] {
+				next[r] = g.padID
+				return
+			}
+			row := logits[r*v : (r+1)*v]
+			if greedy {
+				next[r] = int64(argmax(row))
+			} else {
+				next[r] = int64(sampleTopK(row, g.cfg.TopK, g.cfg.Temperature, rngs[r]))
+			}
+		})
 		alive := 0
 		for r := range rows {
 			if done[r] {
-				next[r] = g.padID
 				continue
 			}
-			row := logits[r*v : (r+1)*v]
-			var tok int
-			if greedy {
-				tok = argmax(row)
-			} else {
-				tok = sampleTopK(row, g.cfg.TopK, g.cfg.Temperature, rngs[r])
-			}
-			next[r] = int64(tok)
-			seqs[r] = append(seqs[r], int64(tok))
+			seqs[r] = append(seqs[r], next[r])
 			info.NewTokens++
-			if int64(tok) == g.eosID {
+			if next[r] == g.eosID {
 				done[r] = true
 			} else {
 				alive++
@@ -747,6 +785,28 @@ func (g *Generator) sample(ctx context.Context, ro *ort.RunOptions, e *encoded, 
 			return nil, err
 		}
 	}
+}
+
+// parallelRows calls f for every row in [0, n), spread over GOMAXPROCS goroutines.
+func parallelRows(n int, f func(r int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for r := range n {
+			f(r)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := w; r < n; r += workers {
+				f(r)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 type hyp struct {

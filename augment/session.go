@@ -63,8 +63,9 @@ func (s *session) require(inputs, outputs []string) error {
 }
 
 // run feeds inputs by name; a declared input missing from feeds is an error naming it. Outputs
-// are allocated by ONNX Runtime and returned by name; the caller destroys them.
-func (s *session) run(ro *ort.RunOptions, feeds map[string]ort.Value) (map[string]ort.Value, time.Duration, error) {
+// in pre are written in place (the caller keeps owning them); the others are allocated by ONNX
+// Runtime and returned by name, and the caller destroys them.
+func (s *session) run(ro *ort.RunOptions, feeds map[string]ort.Value, pre ...map[string]ort.Value) (map[string]ort.Value, time.Duration, error) {
 	in := make([]ort.Value, len(s.inputs))
 	for i, info := range s.inputs {
 		v, ok := feeds[info.Name]
@@ -74,12 +75,20 @@ func (s *session) run(ro *ort.RunOptions, feeds map[string]ort.Value) (map[strin
 		in[i] = v
 	}
 	out := make([]ort.Value, len(s.outputs))
+	given := make([]bool, len(s.outputs))
+	if len(pre) > 0 {
+		for i, info := range s.outputs {
+			if v, ok := pre[0][info.Name]; ok {
+				out[i], given[i] = v, true
+			}
+		}
+	}
 	t0 := time.Now()
 	err := s.s.RunWithOptions(in, out, ro)
 	d := time.Since(t0)
 	if err != nil {
-		for _, v := range out {
-			if v != nil {
+		for i, v := range out {
+			if v != nil && !given[i] {
 				v.Destroy()
 			}
 		}
@@ -87,7 +96,9 @@ func (s *session) run(ro *ort.RunOptions, feeds map[string]ort.Value) (map[strin
 	}
 	m := make(map[string]ort.Value, len(out))
 	for i, info := range s.outputs {
-		m[info.Name] = out[i]
+		if !given[i] {
+			m[info.Name] = out[i]
+		}
 	}
 	return m, d, nil
 }
