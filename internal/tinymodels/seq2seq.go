@@ -21,6 +21,7 @@ const (
 // tokenizer_config.json and special_tokens_map.json.
 func WriteSeq2Seq(dir string, shape Shape, opts ...Option) error {
 	o := buildOptions(opts)
+	o.external = o.external || shape.Vocab != 0
 	if !shape.IsSeq2Seq() {
 		return fmt.Errorf("shape %q is an encoder: use WriteEncoder", shape.Name)
 	}
