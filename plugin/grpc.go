@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
@@ -108,34 +110,110 @@ func (c *Client) Info(ctx context.Context) (Info, error) {
 }
 
 func (c *Client) EmbedPassages(ctx context.Context, passages []Passage, opts Options) ([]PassageResult, error) {
-	r, err := c.rpc.EmbedPassages(ctx, &pb.EmbedPassagesRequest{Passages: passagesToPB(passages), WithParts: opts.WithParts})
+	out := make([]PassageResult, len(passages))
+	// protobuf strings must be UTF-8: a bad passage would fail the whole call's encoding, so it
+	// gets its error here and is not sent.
+	send, at := make([]Passage, 0, len(passages)), make([]int, 0, len(passages))
+	for i, p := range passages {
+		if err := checkPassageUTF8(i, p); err != nil {
+			out[i] = PassageResult{ID: p.ID, Err: err}
+			continue
+		}
+		send, at = append(send, p), append(at, i)
+	}
+	if len(send) == 0 {
+		return out, nil
+	}
+	r, err := c.rpc.EmbedPassages(ctx, &pb.EmbedPassagesRequest{Passages: passagesToPB(send), WithParts: opts.WithParts})
 	if err != nil {
 		return nil, errorOf(ctx, err)
 	}
-	if len(r.GetResults()) != len(passages) {
-		return nil, fmt.Errorf("plugin: EmbedPassages returned %d results for %d passages", len(r.GetResults()), len(passages))
+	if len(r.GetResults()) != len(send) {
+		return nil, fmt.Errorf("plugin: EmbedPassages returned %d results for %d passages", len(r.GetResults()), len(send))
 	}
-	out := make([]PassageResult, len(passages))
-	for i, p := range r.GetResults() {
-		out[i] = passageResultFromPB(p)
+	for k, p := range r.GetResults() {
+		out[at[k]] = passageResultFromPB(p)
+		renumber(&out[at[k]].Err, k, at[k])
 	}
 	return out, nil
 }
 
 func (c *Client) EmbedQueries(ctx context.Context, texts []string) ([]QueryResult, error) {
-	r, err := c.rpc.EmbedQueries(ctx, &pb.EmbedQueriesRequest{Texts: texts})
+	out := make([]QueryResult, len(texts))
+	send, at := make([]string, 0, len(texts)), make([]int, 0, len(texts))
+	for i, t := range texts {
+		if !utf8.ValidString(t) {
+			out[i].Err = fmt.Errorf("%w: texts[%d] is not valid UTF-8", ErrInvalidInput, i)
+			continue
+		}
+		send, at = append(send, t), append(at, i)
+	}
+	if len(send) == 0 {
+		return out, nil
+	}
+	r, err := c.rpc.EmbedQueries(ctx, &pb.EmbedQueriesRequest{Texts: send})
 	if err != nil {
 		return nil, errorOf(ctx, err)
 	}
-	if len(r.GetResults()) != len(texts) {
-		return nil, fmt.Errorf("plugin: EmbedQueries returned %d results for %d texts", len(r.GetResults()), len(texts))
+	if len(r.GetResults()) != len(send) {
+		return nil, fmt.Errorf("plugin: EmbedQueries returned %d results for %d texts", len(r.GetResults()), len(send))
 	}
-	out := make([]QueryResult, len(texts))
-	for i, q := range r.GetResults() {
-		out[i] = queryResultFromPB(q)
+	for k, q := range r.GetResults() {
+		out[at[k]] = queryResultFromPB(q)
+		renumber(&out[at[k]].Err, k, at[k])
 	}
 	return out, nil
 }
+
+func checkPassageUTF8(i int, p Passage) error {
+	bad := func(field string) error {
+		return fmt.Errorf("%w: passages[%d].%s is not valid UTF-8", ErrInvalidInput, i, field)
+	}
+	switch {
+	case !utf8.ValidString(p.ID):
+		return bad("id")
+	case !utf8.ValidString(p.Title):
+		return bad("title")
+	case !utf8.ValidString(p.Text):
+		return bad("text")
+	}
+	for lang, qs := range p.Queries {
+		if !utf8.ValidString(lang) {
+			return bad("generated_queries key")
+		}
+		for k, q := range qs {
+			if !utf8.ValidString(q) {
+				return bad(fmt.Sprintf("generated_queries.%s[%d]", lang, k))
+			}
+		}
+	}
+	return nil
+}
+
+// renumber fixes the batch index in a per-item error from the plugin ("texts[2]") when items were
+// held back, so it names the caller's index.
+func renumber(err *error, sent, orig int) {
+	if *err == nil || sent == orig {
+		return
+	}
+	msg := (*err).Error()
+	for _, f := range []string{"texts[%d]", "passages[%d]"} {
+		from, to := fmt.Sprintf(f, sent), fmt.Sprintf(f, orig)
+		if strings.Contains(msg, from) {
+			*err = &renamed{msg: strings.Replace(msg, from, to, 1), err: *err}
+			return
+		}
+	}
+}
+
+// renamed keeps the sentinel of an error whose message was rewritten.
+type renamed struct {
+	msg string
+	err error
+}
+
+func (r *renamed) Error() string { return r.msg }
+func (r *renamed) Unwrap() error { return r.err }
 
 func (c *Client) Health(ctx context.Context) error {
 	r, err := c.rpc.Health(ctx, &pb.HealthRequest{})

@@ -123,6 +123,43 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestBadInputPerItem: bad items get their own error naming their index; the rest of the batch works.
+func TestBadInputPerItem(t *testing.T) {
+	h := plugintest.Start(t, plugintest.Tiny(t, false), nil)
+	ctx := ctxT(t)
+	qs, err := h.EmbedQueries(ctx, []string{"bad \xff utf-8", "fine", " \t\n", "also fine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"texts[0] is not valid UTF-8", "", "texts[2] is empty", ""} {
+		switch {
+		case want == "" && (qs[i].Err != nil || len(qs[i].Vector) == 0):
+			t.Errorf("texts[%d]: err %v, want a vector", i, qs[i].Err)
+		case want != "" && (!errors.Is(qs[i].Err, plugin.ErrInvalidInput) || !strings.Contains(qs[i].Err.Error(), want)):
+			t.Errorf("texts[%d]: err %v, want ErrInvalidInput saying %q", i, qs[i].Err, want)
+		}
+	}
+	ps, err := h.EmbedPassages(ctx, []plugin.Passage{
+		{ID: "a", Title: "\xc3", Text: "ok"},
+		{ID: "b", Text: "ok"},
+		{ID: "c", Text: ""},
+		{ID: "d", Text: "ok", Queries: map[string][]string{"ja": {"\xe3\x81"}}},
+	}, plugin.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"passages[0].title", "", "passages[2].text is empty", "passages[3].generated_queries.ja[0]"} {
+		switch {
+		case ps[i].ID != string(rune('a'+i)):
+			t.Errorf("result %d has id %q", i, ps[i].ID)
+		case want == "" && (ps[i].Err != nil || len(ps[i].Vector) == 0):
+			t.Errorf("passage %d: err %v, want a vector", i, ps[i].Err)
+		case want != "" && (!errors.Is(ps[i].Err, plugin.ErrInvalidInput) || !strings.Contains(ps[i].Err.Error(), want)):
+			t.Errorf("passage %d: err %v, want ErrInvalidInput naming %q", i, ps[i].Err, want)
+		}
+	}
+}
+
 func TestRoundTripGenerated(t *testing.T) {
 	cfg := plugintest.Tiny(t, true)
 	h := plugintest.Start(t, cfg, nil)
