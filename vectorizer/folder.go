@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/xqg/xqg/internal/cachedir"
 )
 
 // Files of an Optimum encoder export (`optimum-cli export onnx --task feature-extraction`).
@@ -95,7 +97,49 @@ func readPooling(dir string) (string, error) {
 
 // HashFiles is the hex sha256 over the given files' contents, those that exist, in order; it
 // identifies a model (model.onnx plus its external-data file, if any) independently of its path.
+// Hashing gigabytes takes seconds, so the result is remembered in the cache folder under the
+// files' paths, sizes and modification times, and recomputed when any of them changes.
 func HashFiles(paths ...string) (string, error) {
+	stamp := sha256.New()
+	var size int64
+	for _, p := range paths {
+		abs, _ := filepath.Abs(p)
+		if st, err := os.Stat(p); err == nil {
+			fmt.Fprintf(stamp, "%s\x00%d\x00%d\x00", abs, st.Size(), st.ModTime().UnixNano())
+			size += st.Size()
+		}
+	}
+	if size < memoMinSize {
+		return hashContents(paths)
+	}
+	memo := cachedir.Sub("model-ids", hex.EncodeToString(stamp.Sum(nil)))
+	if b, err := os.ReadFile(memo); err == nil && len(b) == 64 {
+		if _, err := hex.DecodeString(string(b)); err == nil {
+			return string(b), nil
+		}
+	}
+	sum, err := hashContents(paths)
+	if err != nil {
+		return "", err
+	}
+	// Best effort: a cache folder that cannot be written only costs rehashing next time.
+	if os.MkdirAll(filepath.Dir(memo), 0o755) == nil {
+		if f, err := os.CreateTemp(filepath.Dir(memo), ".tmp-*"); err == nil {
+			_, werr := f.WriteString(sum)
+			if f.Close() == nil && werr == nil {
+				_ = os.Rename(f.Name(), memo)
+			}
+			_ = os.Remove(f.Name())
+		}
+	}
+	return sum, nil
+}
+
+// memoMinSize is the total size below which hashing is faster than remembering (and tests'
+// temporary models leave nothing behind).
+var memoMinSize int64 = 64 << 20
+
+func hashContents(paths []string) (string, error) {
 	h := sha256.New()
 	for _, p := range paths {
 		f, err := os.Open(p)
