@@ -64,3 +64,25 @@ func TestEnsureConcurrentAndDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestEnsureReplacesIncompleteFolder(t *testing.T) {
+	cache := t.TempDir()
+	stale := filepath.Join(cache, "tinymodels", Version, "encoder")
+	if err := os.MkdirAll(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	enc, _, err := Ensure(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(enc, "model.onnx")); err != nil {
+		t.Fatalf("incomplete folder not replaced: %v", err)
+	}
+	dir, err := EnsureShape(cache, TinyEncoder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := Check(dir); err != nil || r.Err() != nil {
+		t.Fatalf("EnsureShape folder: %v %v", err, r.Err())
+	}
+}

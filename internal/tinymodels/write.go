@@ -136,35 +136,80 @@ func WriteEncoder(dir string, shape Shape, opts ...Option) error {
 // callers (parallel test packages) are safe: each writes a private
 // temporary folder and the first rename wins.
 func Ensure(cacheDir string) (encoderDir, seq2seqDir string, err error) {
-	base := filepath.Join(cacheDir, "tinymodels")
-	final := filepath.Join(base, Version)
-	encoderDir, seq2seqDir = filepath.Join(final, "encoder"), filepath.Join(final, "seq2seq")
-	if st, err := os.Stat(filepath.Join(final, "complete")); err == nil && st.Mode().IsRegular() {
-		return encoderDir, seq2seqDir, nil
-	}
-	if err := os.MkdirAll(base, 0o755); err != nil {
-		return "", "", err
-	}
-	tmp, err := os.MkdirTemp(base, Version+".tmp-")
+	final := filepath.Join(cacheDir, "tinymodels", Version)
+	err = ensureDir(final, func(tmp string) error {
+		if err := WriteEncoder(filepath.Join(tmp, "encoder"), TinyEncoder); err != nil {
+			return err
+		}
+		return WriteSeq2Seq(filepath.Join(tmp, "seq2seq"), TinySeq2Seq)
+	})
 	if err != nil {
 		return "", "", err
 	}
-	defer os.RemoveAll(tmp)
-	if err := WriteEncoder(filepath.Join(tmp, "encoder"), TinyEncoder); err != nil {
-		return "", "", err
+	return filepath.Join(final, "encoder"), filepath.Join(final, "seq2seq"), nil
+}
+
+// EnsureShape writes one model of any shape (seq2seq ones with all decoder
+// files) once under cacheDir/tinymodels/<Version>-shapes/<name>/ and
+// returns the folder; for benchmarks. Folders of the same shape from other
+// Versions are removed, since real sizes take GBs.
+func EnsureShape(cacheDir string, shape Shape) (string, error) {
+	base := filepath.Join(cacheDir, "tinymodels")
+	final := filepath.Join(base, Version+"-shapes", shape.Name)
+	if old, _ := filepath.Glob(filepath.Join(base, "*-shapes", shape.Name)); len(old) > 0 {
+		for _, o := range old {
+			if o != final {
+				_ = os.RemoveAll(o)
+			}
+		}
 	}
-	if err := writeSeq2SeqIfAvailable(filepath.Join(tmp, "seq2seq")); err != nil {
-		return "", "", err
+	err := ensureDir(final, func(tmp string) error {
+		if shape.IsSeq2Seq() {
+			return WriteSeq2Seq(tmp, shape)
+		}
+		return WriteEncoder(tmp, shape)
+	})
+	return final, err
+}
+
+// ensureDir fills final once: write into a temporary sibling, mark it
+// complete, rename. A final folder without the marker (emptied or edited
+// by hand) is replaced.
+func ensureDir(final string, write func(tmp string) error) error {
+	marker := filepath.Join(final, "complete")
+	if st, err := os.Stat(marker); err == nil && st.Mode().IsRegular() {
+		return nil
+	}
+	parent := filepath.Dir(final)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, filepath.Base(final)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := write(tmp); err != nil {
+		return err
 	}
 	if err := os.WriteFile(filepath.Join(tmp, "complete"), []byte(Version+"\n"), 0o644); err != nil {
-		return "", "", err
+		return err
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		// Another process won the race; its folder is as good as ours.
-		if _, serr := os.Stat(filepath.Join(final, "complete")); serr == nil {
-			return encoderDir, seq2seqDir, nil
+	for attempt := 0; ; attempt++ {
+		err := os.Rename(tmp, final)
+		if err == nil {
+			return nil
 		}
-		return "", "", errors.Join(fmt.Errorf("install tiny models in %s", final), err)
+		// Another process may have won the race; its folder is as good
+		// as ours.
+		if _, serr := os.Stat(marker); serr == nil {
+			return nil
+		}
+		if attempt > 0 {
+			return fmt.Errorf("install models in %s: %w", final, err)
+		}
+		if rerr := os.RemoveAll(final); rerr != nil {
+			return errors.Join(fmt.Errorf("install models in %s: %w", final, err), rerr)
+		}
 	}
-	return encoderDir, seq2seqDir, nil
 }
