@@ -73,6 +73,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newIngestCmd(g))
 	root.AddCommand(newQueryCmd(g))
 	root.AddCommand(newCollectionsCmd(g))
+	root.AddCommand(newDemoCmd(g))
 	root.AddCommand(newEmbedCmd(g))
 	root.AddCommand(newEvalCmd(g))
 	root.AddCommand(newAttackCmd(g))
