@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -93,9 +92,10 @@ func createEverywhere(tb testing.TB, ctx context.Context, clients []*weaviate.Cl
 	}
 }
 
-// replicaCounts is, for each node, the object count of each shard of class it holds (the verbose
-// /v1/nodes view: what is stored on that node, not what a coordinated read returns).
-func replicaCounts(ctx context.Context, c *weaviate.Client, class string) (map[string]map[string]int64, error) {
+// shardPlacement is, for each node, the shards of class it holds (the verbose /v1/nodes view) with
+// their object counts. The counts cover flushed segments only, so they lag recent writes: tests
+// check placement with it, and contents object by object.
+func shardPlacement(ctx context.Context, c *weaviate.Client, class string) (map[string]map[string]int64, error) {
 	resp, err := c.Cluster().NodesStatusGetter().WithClass(class).WithOutput("verbose").Do(ctx)
 	if err != nil {
 		return nil, err
@@ -161,9 +161,11 @@ func extraPassageIDs(n int) []string {
 // A real three-node cluster (3 shards, replication factor 2) with text2vec-transformers on every
 // node pointed at one real `xqg serve`: two shard workers ingest in parallel through different
 // nodes; every passage is stored once and nearText agrees on every node; with a node down queries
-// still answer and an ingest at consistency ONE completes (QUORUM cannot: for factor 2 it needs
-// both replicas); once the node is back, reads at ALL through it return everything and repair its
-// replicas, which then hold as many objects as their peers.
+// still answer and an ingest at consistency ONE completes (ONE is the level factor 2 always meets
+// with a replica gone; Weaviate 1.35 resolves QUORUM over the replicas memberlist still lists, so
+// QUORUM passes too once the node is declared dead, but not in the seconds before); once the node
+// is back, reads at ALL through it return everything and repair its replicas, after which every
+// object is on both replicas of its shard.
 func TestClusterShardedIngestAndFailover(t *testing.T) {
 	svc, cfg := startService(t, false)
 	cl := startCluster(t,
@@ -187,7 +189,7 @@ func TestClusterShardedIngestAndFailover(t *testing.T) {
 	createEverywhere(t, ctx, clients, spec)
 
 	// Weaviate placed 3 shards × 2 replicas over the 3 nodes.
-	placed, err := replicaCounts(ctx, clients[0], coll)
+	placed, err := shardPlacement(ctx, clients[0], coll)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,47 +287,62 @@ func TestClusterShardedIngestAndFailover(t *testing.T) {
 			}
 		}
 	}
-	if got, err := search.Count(ctx, clients[0], coll); err != nil || got != n {
-		t.Errorf("count with node2 down: %d %v, want %d", got, err, n)
-	}
-
-	// Another part of the corpus arrives while node2 is down. QUORUM (2 of 2 replicas) refuses the
-	// objects of the two shards with a replica on node2; ONE writes everything.
+	// Another part of the corpus arrives while node2 is down, written at ONE: the level that a
+	// replication factor of 2 can always meet with one replica gone.
 	const m = 18
 	extra := writeExtraCorpus(t, m)
-	quorum, err := ingest.Run(ctx, ingest.Options{Input: extra, Client: clients[2], Spec: spec,
-		Consistency: replication.ConsistencyLevel.QUORUM, Embedder: ingest.PluginEmbedder{V: plugintest.Start(t, cfg, nil)},
-		BatchSize: 6, CheckpointDir: t.TempDir(), Retries: -1, ObjectRetries: -1})
-	if err != nil || quorum.Failed == 0 || quorum.Imported+quorum.Failed != m {
-		t.Errorf("ingest at QUORUM with node2 down: %+v %v; want some objects refused", quorum, err)
-	}
 	one, err := ingest.Run(ctx, ingest.Options{Input: extra, Client: clients[2], Spec: spec,
 		Consistency: replication.ConsistencyLevel.ONE, Embedder: ingest.PluginEmbedder{V: plugintest.Start(t, cfg, nil)},
 		BatchSize: 6, CheckpointDir: t.TempDir()})
 	if err != nil || one.Imported != m || one.Failed != 0 {
 		t.Fatalf("ingest at ONE with node2 down: %+v %v", one, err)
 	}
-	if got, err := search.Count(ctx, clients[0], coll); err != nil || got != n+m {
-		t.Errorf("count after the ingest at ONE: %d %v, want %d", got, err, n+m)
+	ids := extraPassageIDs(m)
+	for i := range n {
+		ids = append(ids, fmt.Sprintf("p%03d", i))
+	}
+	for _, id := range ids {
+		objs, err := clients[0].Data().ObjectsGetter().WithClassName(coll).WithID(ingest.ObjectID(id)).
+			WithConsistencyLevel(replication.ConsistencyLevel.ONE).Do(ctx)
+		if err != nil || len(objs) != 1 {
+			t.Errorf("read %s through node1 at ONE with node2 down: %d objects, %v", id, len(objs), err)
+		}
 	}
 
-	// node2 returns. Its replicas missed the writes at ONE until something repairs them.
+	// node2 returns. Its replicas missed the writes made while it was down (async replication is off).
 	if err := cl.StartNode(ctx, down); err != nil {
 		t.Fatal(err)
 	}
 	if err := cl.WaitHealthy(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
-	stale, err := replicaCounts(ctx, clients[down], coll)
-	if err != nil {
-		t.Fatal(err)
+	// holders are the nodes whose own replica has the object (GET ?node_name= reads that node's copy).
+	holders := func(id string) []string {
+		var on []string
+		for i := range 3 {
+			node := fmt.Sprintf("node%d", i+1)
+			objs, err := clients[down].Data().ObjectsGetter().WithClassName(coll).WithID(ingest.ObjectID(id)).
+				WithNodeName(node).Do(ctx)
+			// A node without the object (or without its shard) answers 404.
+			if err == nil && len(objs) == 1 {
+				on = append(on, node)
+			}
+		}
+		return on
 	}
-	t.Logf("replica object counts after node2 returned: %v", stale)
+	stale := 0
+	for _, id := range ids {
+		if len(holders(id)) < 2 {
+			stale++
+		}
+	}
+	// Two thirds of the shards have a replica on node2, so some of the m objects written while it
+	// was down must be missing there; otherwise the repair below would prove nothing.
+	if stale == 0 {
+		t.Fatalf("no object is missing a replica after node2 returned; the writes at ONE reached it?")
+	}
+	t.Logf("objects on only one replica after node2 returned: %d of %d", stale, len(ids))
 
-	ids := extraPassageIDs(m)
-	for i := range n {
-		ids = append(ids, fmt.Sprintf("p%03d", i))
-	}
 	for _, id := range ids {
 		objs, err := clients[down].Data().ObjectsGetter().WithClassName(coll).WithID(ingest.ObjectID(id)).
 			WithConsistencyLevel(replication.ConsistencyLevel.ALL).Do(ctx)
@@ -337,57 +354,13 @@ func TestClusterShardedIngestAndFailover(t *testing.T) {
 			t.Errorf("read %s through node2 at ALL: passage_id %v", id, pid)
 		}
 	}
-	// Every replica now holds its shard whole: both replicas of each shard count the same, and the
-	// shards add up to the corpus.
-	deadline := time.Now().Add(20 * time.Second)
-	var counts map[string]map[string]int64
-	var problems []string
-	for {
-		if counts, err = replicaCounts(ctx, clients[down], coll); err != nil {
-			t.Fatal(err)
-		}
-		problems = replicaProblems(counts, n+m)
-		if len(problems) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	if len(problems) > 0 {
-		t.Errorf("replicas after the reads at ALL: %s (counts %v)", strings.Join(problems, "; "), counts)
-	}
-}
-
-// replicaProblems checks per-node shard counts: 3 shards on 2 nodes each, equal across replicas,
-// summing (one replica per shard) to want.
-func replicaProblems(counts map[string]map[string]int64, want int) []string {
-	byShard := map[string]map[string]int64{}
-	for node, shards := range counts {
-		for s, c := range shards {
-			if byShard[s] == nil {
-				byShard[s] = map[string]int64{}
-			}
-			byShard[s][node] = c
+	// The reads at ALL repaired node2: every object is now on both replicas of its shard.
+	for _, id := range ids {
+		if on := holders(id); len(on) != 2 {
+			t.Errorf("%s is on %v after the reads at ALL, want 2 replicas", id, on)
 		}
 	}
-	var problems []string
-	var total int64
-	for s, nodes := range byShard {
-		var vals []int64
-		for _, c := range nodes {
-			vals = append(vals, c)
-		}
-		if len(vals) != 2 || vals[0] != vals[1] {
-			problems = append(problems, fmt.Sprintf("shard %s replicas %v", s, nodes))
-		}
-		if len(vals) > 0 {
-			total += slices.Max(vals)
-		}
+	if got, err := search.Count(ctx, clients[down], coll); err != nil || got != n+m {
+		t.Errorf("count through node2 after it returned: %d %v, want %d", got, err, n+m)
 	}
-	if len(byShard) != 3 {
-		problems = append(problems, fmt.Sprintf("%d shards, want 3", len(byShard)))
-	}
-	if total != int64(want) {
-		problems = append(problems, fmt.Sprintf("shards hold %d objects, want %d", total, want))
-	}
-	return problems
 }
