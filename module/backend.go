@@ -187,8 +187,40 @@ func (s *Server) batcherFor(t task) *batcher[string, encoded] {
 	}
 }
 
-// encode vectorizes one text through its task's batcher.
+// Waiter is optionally implemented by a Backend that can say when it serves again after a crash
+// (plugin/host's supervisor does).
+type Waiter interface {
+	WaitReady(ctx context.Context) error
+}
+
+// encode vectorizes one text through its task's batcher. A call that fails because the plugin died or
+// is restarting is retried once when the supervisor has it back (within Options.RetryWait and the
+// request's own deadline): Weaviate does not retry a failed object, so a crash would otherwise fail every
+// object in flight. Retrying once bounds what an input that crashes the plugin can do.
 func (s *Server) encode(ctx context.Context, t task, text string) (encoded, error) {
+	o, err := s.encodeOnce(ctx, t, text)
+	if err == nil || s.opts.RetryWait <= 0 || statusOf(err) != 503 || errors.Is(err, errBatcherClosed) || ctx.Err() != nil {
+		return o, err
+	}
+	e := s.engine.Load()
+	if e == nil {
+		return o, err
+	}
+	w, ok := e.backend.(Waiter)
+	if !ok {
+		return o, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.opts.RetryWait)
+	werr := w.WaitReady(wctx)
+	cancel()
+	if werr != nil {
+		return o, err
+	}
+	s.metrics.retries.WithLabelValues(string(t)).Inc()
+	return s.encodeOnce(ctx, t, text)
+}
+
+func (s *Server) encodeOnce(ctx context.Context, t task, text string) (encoded, error) {
 	o, err := s.batcherFor(t).Do(ctx, text)
 	if err != nil {
 		return encoded{}, err

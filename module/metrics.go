@@ -17,6 +17,7 @@ type metrics struct {
 	cacheMiss  prometheus.Counter
 	truncated  *prometheus.CounterVec
 	panics     prometheus.Counter
+	retries    *prometheus.CounterVec
 	ready      prometheus.Gauge
 }
 
@@ -62,13 +63,17 @@ func newMetrics(restarts func() float64) *metrics {
 			Name: "xqg_module_panics_total",
 			Help: "Handler panics recovered.",
 		}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xqg_module_retries_total",
+			Help: "Texts retried once after the plugin came back from a crash or restart, by task type.",
+		}, []string{"task"}),
 		ready: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "xqg_module_backend_ready",
 			Help: "1 when the backend answered its last health check, else 0.",
 		}),
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.batchSize, m.items, m.generation, m.cacheHits, m.cacheMiss,
-		m.truncated, m.panics, m.ready,
+		m.truncated, m.panics, m.retries, m.ready,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if restarts != nil {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -265,4 +267,68 @@ func TestRealPluginReadyAndDown(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestRealPluginKilledUnderLoad kills the plugin with SIGKILL during a burst of requests: every request
+// ends with a vector or a JSON 503 (none hangs or gets a 500): those caught by the crash are retried once
+// the supervisor has restarted the plugin, and /metrics counts the restart and the retries.
+func TestRealPluginKilledUnderLoad(t *testing.T) {
+	p := startReal(t, 16, false)
+	const n = 300
+	codes := make([]int, n)
+	msgs := make([]string, n)
+	var wg sync.WaitGroup
+	var sent atomic.Int64
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Stagger the burst so that some requests are in flight when the plugin dies.
+			time.Sleep(time.Duration(i%50) * time.Millisecond)
+			sent.Add(1)
+			resp, status, err := weaviateTransformers(context.Background(), p.ts.client, p.ts.http.URL, vecBody(fmt.Sprintf("burst %d", i), "query"))
+			codes[i] = status
+			if err != nil {
+				msgs[i] = err.Error()
+				if resp == nil {
+					msgs[i] = "no JSON answer: " + err.Error()
+				}
+			}
+		}()
+	}
+	for sent.Load() < n/3 {
+		time.Sleep(time.Millisecond)
+	}
+	pid := p.host.Pid()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	unavailable := 0
+	for i, c := range codes {
+		switch {
+		case c == 200:
+		case c == 503 && strings.Contains(msgs[i], "unavailable"):
+			unavailable++
+		default:
+			t.Errorf("request %d: status %d %q, want 200 or a JSON 503", i, c, msgs[i])
+		}
+	}
+	t.Logf("plugin %d killed: %d of %d requests got 503", pid, unavailable, n)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := p.host.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := weaviateTransformers(context.Background(), p.ts.client, p.ts.http.URL, fixture(t, "transformers_query.json")); err != nil {
+		t.Errorf("after the restart: %v", err)
+	}
+	m := p.ts.metricsText(t)
+	if !strings.Contains(m, "xqg_plugin_restarts_total 1") {
+		t.Errorf("restart not counted:\n%s", grepLines(m, "restarts"))
+	}
+	if !strings.Contains(m, `xqg_module_retries_total{task="query"}`) {
+		t.Errorf("no request was retried after the crash:\n%s", grepLines(m, "retries"))
+	}
+	t.Log(grepLines(m, "xqg_module_retries_total{"))
 }

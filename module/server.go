@@ -42,6 +42,9 @@ type Options struct {
 	BodyLimit int64
 	// HealthInterval is how often the backend's health is polled for /.well-known/ready (default 1s).
 	HealthInterval time.Duration
+	// RetryWait bounds how long a request that failed because the plugin died waits for it to come back
+	// before its one retry (default 30s; negative disables the retry).
+	RetryWait time.Duration
 	// Settings are extra entries for /meta (the xQG settings the backend does not report itself).
 	Settings map[string]any
 	// Logger gets structured logs (default slog.Default()).
@@ -81,6 +84,9 @@ func New(opts Options) *Server {
 	}
 	if opts.BodyLimit <= 0 {
 		opts.BodyLimit = 1 << 20
+	}
+	if opts.RetryWait == 0 {
+		opts.RetryWait = 30 * time.Second
 	}
 	if opts.HealthInterval <= 0 {
 		opts.HealthInterval = time.Second
