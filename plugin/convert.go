@@ -52,9 +52,9 @@ func errorOf(ctx context.Context, err error) error {
 	}
 	switch st.Code() {
 	case codes.InvalidArgument:
-		return fmt.Errorf("%w: %s", ErrInvalidInput, st.Message())
+		return fmt.Errorf("%w: %s", ErrInvalidInput, itemErrorMessage(st.Message(), ErrInvalidInput))
 	case codes.Unavailable, codes.FailedPrecondition, codes.Aborted, codes.ResourceExhausted:
-		return fmt.Errorf("%w: %s", ErrUnavailable, st.Message())
+		return fmt.Errorf("%w: %s", ErrUnavailable, itemErrorMessage(st.Message(), ErrUnavailable))
 	case codes.Canceled, codes.DeadlineExceeded:
 		if cerr := ctx.Err(); cerr != nil {
 			return fmt.Errorf("vectorizer call: %w", cerr)

@@ -443,7 +443,17 @@ func (h *Host) do(ctx context.Context, fn func(context.Context, *plugin.Client) 
 	if err != nil {
 		return err
 	}
-	return inst.call(ctx, func(ctx context.Context) error { return fn(ctx, inst.rpc) })
+	err = inst.call(ctx, func(ctx context.Context) error { return fn(ctx, inst.rpc) })
+	if err != nil && plugin.Retryable(err) {
+		h.mu.Lock()
+		closed := h.closed
+		h.mu.Unlock()
+		if closed {
+			// The plugin went away because we stopped it, not because it crashed.
+			return fmt.Errorf("%w: %w (call in flight during Close)", plugin.ErrUnavailable, ErrClosed)
+		}
+	}
+	return err
 }
 
 // Info returns the configured plugin's description from memory (it is fixed by the configuration),

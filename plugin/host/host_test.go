@@ -366,8 +366,23 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 	if !alive(pid) {
 		t.Fatalf("plugin %d not running", pid)
 	}
+	// A call in flight during Close fails with a clear error instead of hanging.
+	inflight := make(chan error, 1)
+	go func() {
+		_, err := h.EmbedQueries(context.Background(), texts(200000))
+		inflight <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case err := <-inflight:
+		if !errors.Is(err, host.ErrClosed) {
+			t.Errorf("call in flight during Close: %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("call in flight during Close still waiting 10s later")
 	}
 	if alive(pid) {
 		t.Errorf("plugin %d survives Close", pid)
@@ -435,6 +450,7 @@ func TestStartErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not name %q", err, tt.want)
 			}
+			t.Log(err)
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-plugin/runner"
 
 	"github.com/xqg/xqg/internal/procutil"
+	"github.com/xqg/xqg/plugin"
 )
 
 // procRunner starts the plugin through procutil instead of go-plugin's own runner, for two
@@ -58,7 +59,7 @@ func (r *procRunner) Start(context.Context) error {
 		r.stdout.Close()
 		r.stderr.Close()
 		close(r.exited)
-		return fmt.Errorf("start plugin %s: %w", r.cmd.Path, err)
+		return err
 	}
 	r.proc = p
 	go func() {
@@ -98,8 +99,8 @@ func (r *procRunner) ID() string {
 }
 
 func (r *procRunner) Diagnose(context.Context) string {
-	return "the plugin binary " + r.cmd.Path + " must be an xqg vectorizer plugin built for this machine " +
-		"(make build puts xqg-vectorizer next to xqg); it exits at once when run by hand"
+	return fmt.Sprintf("%s is not an xqg vectorizer plugin speaking protocol %d, or failed before its handshake "+
+		"(make build puts xqg-vectorizer next to xqg; see docs/plugins.md)", r.cmd.Path, plugin.ProtocolVersion)
 }
 
 func (r *procRunner) PluginToHost(n, a string) (string, string, error) { return n, a, nil }
