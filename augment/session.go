@@ -7,31 +7,31 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/xqg/xqg/internal/ortenv"
+	"github.com/xqg/xqg/vectorizer"
 )
 
 // session is one ONNX model with every input and output it declares, fed by name.
 type session struct {
 	s       *ort.DynamicAdvancedSession
 	path    string
-	inputs  []ort.InputOutputInfo
-	outputs []ort.InputOutputInfo
-	in      map[string]ort.InputOutputInfo
+	inputs  []string
+	outputs []string
+	in      map[string]vectorizer.IO
 	out     map[string]bool
 }
 
 func openSession(path string, threads int) (*session, error) {
-	ins, outs, err := ort.GetInputOutputInfo(path)
+	ins, outs, err := vectorizer.ModelIO(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a loadable ONNX model: %w", path, err)
+		return nil, err
 	}
-	s := &session{path: path, inputs: ins, outputs: outs, in: map[string]ort.InputOutputInfo{}, out: map[string]bool{}}
-	var inNames, outNames []string
+	s := &session{path: path, in: map[string]vectorizer.IO{}, out: map[string]bool{}}
 	for _, i := range ins {
-		inNames = append(inNames, i.Name)
+		s.inputs = append(s.inputs, i.Name)
 		s.in[i.Name] = i
 	}
 	for _, o := range outs {
-		outNames = append(outNames, o.Name)
+		s.outputs = append(s.outputs, o.Name)
 		s.out[o.Name] = true
 	}
 	opts, err := ortenv.SessionOptions(threads)
@@ -39,7 +39,7 @@ func openSession(path string, threads int) (*session, error) {
 		return nil, err
 	}
 	defer opts.Destroy()
-	s.s, err = ort.NewDynamicAdvancedSession(path, inNames, outNames, opts)
+	s.s, err = ort.NewDynamicAdvancedSession(path, s.inputs, s.outputs, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -67,18 +67,18 @@ func (s *session) require(inputs, outputs []string) error {
 // Runtime and returned by name, and the caller destroys them.
 func (s *session) run(ro *ort.RunOptions, feeds map[string]ort.Value, pre ...map[string]ort.Value) (map[string]ort.Value, time.Duration, error) {
 	in := make([]ort.Value, len(s.inputs))
-	for i, info := range s.inputs {
-		v, ok := feeds[info.Name]
+	for i, name := range s.inputs {
+		v, ok := feeds[name]
 		if !ok {
-			return nil, 0, fmt.Errorf("%s: no value for input %q", s.path, info.Name)
+			return nil, 0, fmt.Errorf("%s: no value for input %q", s.path, name)
 		}
 		in[i] = v
 	}
 	out := make([]ort.Value, len(s.outputs))
 	given := make([]bool, len(s.outputs))
 	if len(pre) > 0 {
-		for i, info := range s.outputs {
-			if v, ok := pre[0][info.Name]; ok {
+		for i, name := range s.outputs {
+			if v, ok := pre[0][name]; ok {
 				out[i], given[i] = v, true
 			}
 		}
@@ -95,9 +95,9 @@ func (s *session) run(ro *ort.RunOptions, feeds map[string]ort.Value, pre ...map
 		return nil, d, fmt.Errorf("%s: %w", s.path, err)
 	}
 	m := make(map[string]ort.Value, len(out))
-	for i, info := range s.outputs {
+	for i, name := range s.outputs {
 		if !given[i] {
-			m[info.Name] = out[i]
+			m[name] = out[i]
 		}
 	}
 	return m, d, nil

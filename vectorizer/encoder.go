@@ -15,6 +15,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/xqg/xqg/config"
+	"github.com/xqg/xqg/internal/onnx"
 	"github.com/xqg/xqg/internal/ortenv"
 )
 
@@ -106,17 +107,17 @@ func Load(ctx context.Context, cfg config.Encoder) (*Encoder, error) {
 		return nil, err
 	}
 
-	ins, outs, err := ort.GetInputOutputInfo(modelPath)
+	ins, outs, err := ModelIO(modelPath)
 	if err != nil {
-		return nil, fmt.Errorf("encoder.model_dir: %s: not a loadable ONNX model: %w", modelPath, err)
+		return nil, fmt.Errorf("encoder.model_dir: %w", err)
 	}
 	var inputs []string
 	have := map[string]bool{}
 	for _, in := range ins {
 		switch in.Name {
 		case "input_ids", "attention_mask", "token_type_ids":
-			if in.DataType != ort.TensorElementDataTypeInt64 {
-				return nil, fmt.Errorf("encoder.model_dir: %s: input %s is %s, want int64", modelPath, in.Name, in.DataType)
+			if in.Type != onnx.Int64 {
+				return nil, fmt.Errorf("encoder.model_dir: %s: input %s is %s, want int64", modelPath, in.Name, in.Type)
 			}
 			inputs = append(inputs, in.Name)
 			have[in.Name] = true
@@ -131,10 +132,10 @@ func Load(ctx context.Context, cfg config.Encoder) (*Encoder, error) {
 	}
 	output, dim := "", 0
 	for _, o := range outs {
-		if o.Name == "last_hidden_state" || (output == "" && len(o.Dimensions) == 3) {
+		if o.Name == "last_hidden_state" || (output == "" && len(o.Dims) == 3) {
 			output = o.Name
-			if len(o.Dimensions) == 3 {
-				dim = int(o.Dimensions[2])
+			if len(o.Dims) == 3 {
+				dim = int(o.Dims[2])
 			}
 		}
 	}
