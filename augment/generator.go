@@ -743,48 +743,77 @@ func (g *Generator) sample(ctx context.Context, ro *ort.RunOptions, e *encoded, 
 	}
 	defer ds.destroy()
 	seqs := make([][]int64, rows)
-	done := make([]bool, rows)
+	// live maps the decoder state's rows to output rows: finished rows are dropped from the
+	// batch so that short queries stop costing decoder time.
+	live := make([]int, rows)
+	for r := range live {
+		live[r] = r
+	}
 	next := make([]int64, rows)
 	greedy := g.cfg.Strategy == "greedy"
 	maxNew := max(g.cfg.MaxNewTokens, 1)
 	for step := 0; ; step++ {
 		// Choosing from a 250k vocabulary is the Go side's main cost; rows are independent
 		// (each has its own random stream), so they are chosen in parallel between runs.
-		parallelRows(rows, func(r int) {
-			if done[r] {
-				next[r] = g.padID
-				return
-			}
-			row := logits[r*v : (r+1)*v]
+		parallelRows(len(live), func(k int) {
+			row := logits[k*v : (k+1)*v]
 			if greedy {
-				next[r] = int64(argmax(row))
+				next[k] = int64(argmax(row))
 			} else {
-				next[r] = int64(sampleTopK(row, g.cfg.TopK, g.cfg.Temperature, rngs[r]))
+				next[k] = int64(sampleTopK(row, g.cfg.TopK, g.cfg.Temperature, rngs[live[k]]))
 			}
 		})
-		alive := 0
-		for r := range rows {
-			if done[r] {
-				continue
-			}
-			seqs[r] = append(seqs[r], next[r])
+		var keep []int
+		for k, r := range live {
+			seqs[r] = append(seqs[r], next[k])
 			info.NewTokens++
-			if next[r] == g.eosID {
-				done[r] = true
-			} else {
-				alive++
+			if next[k] != g.eosID {
+				keep = append(keep, k)
 			}
 		}
-		if alive == 0 || step+1 >= maxNew {
+		if len(keep) == 0 || step+1 >= maxNew {
 			return seqs, nil
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if logits, v, err = ds.step(ro, next, info); err != nil {
+		if len(keep) < len(live) {
+			// Compacting copies the cache; the rows it drops would otherwise run every later step.
+			if err := ds.compact(keep); err != nil {
+				return nil, err
+			}
+			nl := make([]int, len(keep))
+			for i, k := range keep {
+				nl[i], next[i] = live[k], next[k]
+			}
+			live = nl
+		}
+		if logits, v, err = ds.step(ro, next[:len(live)], info); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// compact keeps only the given rows of the state, in order.
+func (ds *decoderState) compact(rows []int) error {
+	if err := ds.reorder(rows, true); err != nil {
+		return err
+	}
+	m, err := gatherRows(ds.mask, rows)
+	if err != nil {
+		return err
+	}
+	ds.mask.Destroy()
+	ds.mask = m
+	if ds.hidden != nil {
+		h, err := gatherRows(ds.hidden, rows)
+		if err != nil {
+			return err
+		}
+		ds.hidden.Destroy()
+		ds.hidden = h
+	}
+	return nil
 }
 
 // parallelRows calls f for every row in [0, n), spread over GOMAXPROCS goroutines.

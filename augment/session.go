@@ -118,11 +118,11 @@ func floatTensor(v ort.Value, name string) (*ort.Tensor[float32], error) {
 }
 
 // gatherRows builds a tensor whose row i is row rows[i] of t (first dimension).
-func gatherRows(t *ort.Tensor[float32], rows []int) (*ort.Tensor[float32], error) {
+func gatherRows[T ort.TensorData](t *ort.Tensor[T], rows []int) (*ort.Tensor[T], error) {
 	shape := t.GetShape().Clone()
 	per := int(shape.FlattenedSize() / shape[0])
 	src := t.GetData()
-	dst := make([]float32, len(rows)*per)
+	dst := make([]T, len(rows)*per)
 	for i, r := range rows {
 		copy(dst[i*per:(i+1)*per], src[r*per:(r+1)*per])
 	}
