@@ -349,7 +349,11 @@ func parseNormalizer(o obj) (normalizer, error) {
 			return nil, err
 		}
 		c, err := o.str("content", "")
-		return replaceNormalizer{literal: lit, re: re, content: c}, err
+		rn := replaceNormalizer{literal: lit, re: re, content: c}
+		if re != nil {
+			rn.run = runPattern(re)
+		}
+		return rn, err
 	case "Prepend":
 		s, err := o.str("prepend", "")
 		return prependNormalizer{s}, err

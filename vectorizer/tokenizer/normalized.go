@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"unicode/utf8"
+	"unsafe"
 )
 
 // span is a byte range [start, end) in the original input.
@@ -27,7 +28,11 @@ type piece struct {
 type rc struct {
 	r      rune
 	insert bool
-	drop   int32
+	// merge widens the alignment over the dropped characters: set when a
+	// group of characters is rewritten (NFC composition, charsmap entries)
+	// so that the result covers all of them, not only the first.
+	merge bool
+	drop  int32
 }
 
 // rewriter collects the destination of a transform one original character
@@ -57,6 +62,9 @@ func (w *rewriter) emit(oldChars int, repl string) {
 	}
 	if n < oldChars {
 		w.drop(oldChars - n)
+		if n > 0 {
+			w.dest[len(w.dest)-1].merge = true
+		}
 	}
 }
 
@@ -72,6 +80,9 @@ func (w *rewriter) emitBytes(oldChars int, repl []byte) {
 	}
 	if n < oldChars {
 		w.drop(oldChars - n)
+		if n > 0 {
+			w.dest[len(w.dest)-1].merge = true
+		}
 	}
 }
 
@@ -146,6 +157,9 @@ func (p *piece) apply(w *rewriter, a *arena) {
 			skip(1)
 		}
 		skip(int(d.drop))
+		if d.merge && offset > 0 && offset <= len(p.align) {
+			al.end = max(al.end, p.align[offset-1].end)
+		}
 		n := utf8.EncodeRune(buf[:], d.r)
 		ns = append(ns, buf[:n]...)
 		for k := 0; k < n; k++ {
@@ -234,7 +248,8 @@ func newPiece(text []byte, off int, a *arena) piece {
 // output byte to its input range. Valid input is returned as is.
 func lossyUTF8(s string, a *arena) (piece, bool) {
 	if utf8.ValidString(s) {
-		return newPiece([]byte(s), 0, a), true
+		// The text is only read, never written, so it can alias s.
+		return newPiece(unsafe.Slice(unsafe.StringData(s), len(s)), 0, a), true
 	}
 	out := a.bytes(len(s) + 3*len(s))
 	al := a.spans(len(s) + 3*len(s))

@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -259,21 +260,40 @@ func (u unicodeNormalizer) normalize(p *piece, st *state) { unicodeNormalize(p, 
 // unicodeNormalize applies a Unicode normalization form segment by segment
 // (a segment starts at a character that never interacts with what precedes
 // it), so each output segment aligns with the input segment it came from.
+// Single-character segments of the decomposing forms take a table lookup
+// instead of a normalization call.
 func unicodeNormalize(p *piece, st *state, f norm.Form) {
-	if f.IsNormal(p.s) {
+	s := p.s
+	if f.QuickSpan(s) == len(s) {
 		return
 	}
+	decomposing := f == norm.NFD || f == norm.NFKD
 	w := &st.w
 	w.reset()
-	s := p.s
 	var out []byte
 	for i := 0; i < len(s); {
-		j := i
-		_, sz := utf8.DecodeRune(s[j:])
-		j += sz
-		for j < len(s) && !f.Properties(s[j:]).BoundaryBefore() {
+		if s[i] < utf8.RuneSelf && (i+1 == len(s) || s[i+1] < utf8.RuneSelf) {
+			w.keep(rune(s[i]))
+			i++
+			continue
+		}
+		r, rsz := utf8.DecodeRune(s[i:])
+		j := i + rsz
+		for j < len(s) && s[j] >= utf8.RuneSelf && !f.Properties(s[j:]).BoundaryBefore() {
 			_, sz := utf8.DecodeRune(s[j:])
 			j += sz
+		}
+		if decomposing && j == i+rsz {
+			if r >= 0xAC00 && r <= 0xD7A3 {
+				var b [9]byte
+				w.emitBytes(1, hangulDecompose(r, &b))
+			} else if d := f.Properties(s[i:]).Decomposition(); d != nil {
+				w.emitBytes(1, d)
+			} else {
+				w.keep(r)
+			}
+			i = j
+			continue
 		}
 		seg := s[i:j]
 		if f.IsNormal(seg) {
@@ -282,11 +302,25 @@ func unicodeNormalize(p *piece, st *state, f norm.Form) {
 			}
 		} else {
 			out = f.Append(out[:0], seg...)
-			w.emit(utf8.RuneCount(seg), string(out))
+			w.emitBytes(utf8.RuneCount(seg), out)
 		}
 		i = j
 	}
 	p.apply(w, &st.a)
+}
+
+// hangulDecompose is the algorithmic canonical decomposition of a Hangul
+// syllable into conjoining jamo.
+func hangulDecompose(r rune, b *[9]byte) []byte {
+	const sBase, lBase, vBase, tBase, vCount, tCount = 0xAC00, 0x1100, 0x1161, 0x11A7, 21, 28
+	si := r - sBase
+	l, v, t := lBase+si/(vCount*tCount), vBase+(si%(vCount*tCount))/tCount, tBase+si%tCount
+	n := utf8.EncodeRune(b[:], l)
+	n += utf8.EncodeRune(b[n:], v)
+	if t != tBase {
+		n += utf8.EncodeRune(b[n:], t)
+	}
+	return b[:n]
 }
 
 type stripNormalizer struct{ left, right bool }
@@ -357,12 +391,76 @@ func prependTo(p *piece, st *state, s string) {
 type replaceNormalizer struct {
 	literal string
 	re      *regexp.Regexp
+	run     charRun
 	content string
+}
+
+// charRun matches runs of at least min copies of one ASCII byte: the shape
+// of the " {2,}" pattern every SentencePiece conversion uses, found here
+// without the regexp engine.
+type charRun struct {
+	c   byte
+	min int
+}
+
+func runPattern(re *regexp.Regexp) charRun {
+	t, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return charRun{}
+	}
+	t = t.Simplify()
+	if t.Op == syntax.OpConcat && len(t.Sub) >= 2 {
+		// Simplify turns x{2,} into xx+.
+		n := 0
+		var c rune = -1
+		for k, sub := range t.Sub {
+			switch {
+			case sub.Op == syntax.OpLiteral && len(sub.Rune) >= 1 && sub.Flags&syntax.FoldCase == 0 && k < len(t.Sub)-1:
+				for _, r := range sub.Rune {
+					if c >= 0 && r != c {
+						return charRun{}
+					}
+					c = r
+					n++
+				}
+			case sub.Op == syntax.OpPlus && k == len(t.Sub)-1 && len(sub.Sub) == 1 && sub.Sub[0].Op == syntax.OpLiteral &&
+				len(sub.Sub[0].Rune) == 1 && sub.Sub[0].Rune[0] == c && sub.Sub[0].Flags&syntax.FoldCase == 0:
+				n++
+			default:
+				return charRun{}
+			}
+		}
+		if c >= 0 && c < utf8.RuneSelf {
+			return charRun{byte(c), n}
+		}
+	}
+	return charRun{}
+}
+
+func (cr charRun) find(s []byte, dst [][2]int) [][2]int {
+	for i := 0; i < len(s); {
+		if s[i] != cr.c {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && s[j] == cr.c {
+			j++
+		}
+		if j-i >= cr.min {
+			dst = append(dst, [2]int{i, j})
+		}
+		i = j
+	}
+	return dst
 }
 
 func (n replaceNormalizer) normalize(p *piece, st *state) { n.apply(p, st) }
 
 func (n replaceNormalizer) matches(s []byte, dst [][2]int) [][2]int {
+	if n.run.min > 0 {
+		return n.run.find(s, dst)
+	}
 	if n.re != nil {
 		for _, m := range n.re.FindAllIndex(s, -1) {
 			if m[1] > m[0] {
