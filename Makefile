@@ -57,3 +57,9 @@ proto:
 .PHONY: tokenizer-fixtures
 tokenizer-fixtures:
 	./scripts/tokenizer/fixtures.sh
+
+# Ingest passages/s with 1 and 2 shard workers against a local 3-node cluster (3 shards, RF 2), and
+# each node's memory. XQG_BENCH_PASSAGES (2000) sizes the corpus; XQG_BENCH_GENERATOR=1 adds generation.
+.PHONY: bench-cluster
+bench-cluster: setup
+	XQG_PLUGIN_BIN=$(PLUGIN) $(GO) test ./integration/ -run '^$$' -bench '^BenchmarkClusterIngest$$' -benchtime 1x -timeout 30m
