@@ -130,6 +130,25 @@ func startService(b *testing.B, h *host.Host, batchSize int) *service {
 	return svc
 }
 
+// batchTotals are the query task's backend batch-size sum and count so far, from /metrics.
+func (s *service) batchTotals(b *testing.B) (sum, count float64) {
+	res, err := s.client.Get(s.url + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	for _, l := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(l, `xqg_module_batch_size_sum{task="query"} `); ok {
+			fmt.Sscan(v, &sum)
+		}
+		if v, ok := strings.CutPrefix(l, `xqg_module_batch_size_count{task="query"} `); ok {
+			fmt.Sscan(v, &count)
+		}
+	}
+	return sum, count
+}
+
 // vectorize sends one request the way Weaviate's transformers client does (no Content-Type).
 func (s *service) vectorize(text string) error {
 	req, err := http.NewRequest(http.MethodPost, s.url+"/vectors", bytes.NewReader(body(text)))
@@ -171,15 +190,16 @@ func BenchmarkServeQueries(b *testing.B) {
 				size int
 			}{{"batching=off", 1}, {"batching=on", 32}} {
 				b.Run(batching.name, func(b *testing.B) {
-					svc := startService(b, h, batching.size)
 					for _, conc := range []int{1, 8, 64} {
 						b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
+							svc := startService(b, h, batching.size)
 							// Warm the plugin's session and the connection pool.
 							for i := range conc {
 								if err := svc.vectorize(query(-i - 1)); err != nil {
 									b.Fatal(err)
 								}
 							}
+							sum0, count0 := svc.batchTotals(b)
 							var next atomic.Int64
 							lat := make([]time.Duration, b.N)
 							var wg sync.WaitGroup
@@ -212,6 +232,8 @@ func BenchmarkServeQueries(b *testing.B) {
 								b.Fatal(err)
 							}
 							b.ReportMetric(float64(b.N)/elapsed.Seconds(), "vectors/s")
+							sum1, count1 := svc.batchTotals(b)
+							b.ReportMetric((sum1-sum0)/max(count1-count0, 1), "mean-batch")
 							b.ReportMetric(float64(percentile(lat, 0.5).Microseconds())/1000, "p50-ms")
 							b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
 						})
