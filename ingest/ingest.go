@@ -32,6 +32,8 @@ type Vectors struct {
 	Passage []float32
 	// Err fails this passage alone (e.g. input the model rejects).
 	Err error
+	// Generation is the time spent generating this passage's queries (0 when cached or given), if known.
+	Generation time.Duration
 }
 
 // Embedder computes both vectors of a batch of passages (the plugin, on the fast path). It must embed
@@ -114,11 +116,13 @@ type Summary struct {
 	Created    bool  // the collection was created by this run
 	Resumed    bool
 	Elapsed    time.Duration
-	// EmbedTime and ImportTime are the time spent in the embedder and in Weaviate's batch requests.
-	EmbedTime  time.Duration
-	ImportTime time.Duration
-	Checkpoint string
-	FailedFile string // empty when nothing failed
+	// EmbedTime and ImportTime are the time spent in the embedder and in Weaviate's batch requests;
+	// GenerationTime is the part of EmbedTime the embedder reports as query generation.
+	EmbedTime      time.Duration
+	ImportTime     time.Duration
+	GenerationTime time.Duration
+	Checkpoint     string
+	FailedFile     string // empty when nothing failed
 }
 
 // Rate is imported passages per second.
@@ -147,6 +151,7 @@ type batch struct {
 	vectors []Vectors // by index of items; nil entries for invalid records
 	embErr  error
 	embTime time.Duration
+	genTime time.Duration
 	end     int64
 	records int64
 	other   int64
@@ -261,6 +266,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	imp := importer{opts: opts}
 	for b := range embedded {
 		sum.EmbedTime += b.embTime
+		sum.GenerationTime += b.genTime
 		t0 := time.Now()
 		ok, fails := imp.importBatch(ctx, b)
 		sum.ImportTime += time.Since(t0)
@@ -410,6 +416,7 @@ func embed(ctx context.Context, opts Options, b *batch) {
 	}
 	for j, i := range idx {
 		b.vectors[i] = vs[j]
+		b.genTime += vs[j].Generation
 	}
 }
 

@@ -35,7 +35,7 @@ func (e PluginEmbedder) Embed(ctx context.Context, ps []Passage) ([]Vectors, err
 		case len(r.Vector) == 0 || len(r.PassageVector) != len(r.Vector):
 			out[i].Err = fmt.Errorf("plugin returned a %d-d fused and a %d-d plain vector", len(r.Vector), len(r.PassageVector))
 		default:
-			out[i] = Vectors{XQG: r.Vector, Passage: r.PassageVector}
+			out[i] = Vectors{XQG: r.Vector, Passage: r.PassageVector, Generation: r.GenerationTime}
 		}
 	}
 	return out, nil

@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func skipShort(t *testing.T) {
+func skipShort(t testing.TB) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test (-short)")
@@ -50,7 +50,7 @@ func skipShort(t *testing.T) {
 }
 
 // plainWeaviate is the shared server without modules.
-func plainWeaviate(t *testing.T) *launcher.Server {
+func plainWeaviate(t testing.TB) *launcher.Server {
 	t.Helper()
 	skipShort(t)
 	bin := testenv.WeaviateBinary(t)
@@ -66,7 +66,7 @@ func plainWeaviate(t *testing.T) *launcher.Server {
 }
 
 // ownWeaviate starts a server for this test only (one the test restarts or stops), stopped at cleanup.
-func ownWeaviate(t *testing.T, env ...string) *launcher.Server {
+func ownWeaviate(t testing.TB, env ...string) *launcher.Server {
 	t.Helper()
 	skipShort(t)
 	bin := testenv.WeaviateBinary(t)
@@ -97,7 +97,7 @@ func weaviateConfig(srv *launcher.Server, coll string) config.Weaviate {
 	return w
 }
 
-func connect(t *testing.T, w config.Weaviate, grpc bool) *weaviate.Client {
+func connect(t testing.TB, w config.Weaviate, grpc bool) *weaviate.Client {
 	t.Helper()
 	c, err := collection.Connect(w, grpc)
 	if err != nil {
@@ -106,7 +106,7 @@ func connect(t *testing.T, w config.Weaviate, grpc bool) *weaviate.Client {
 	return c
 }
 
-func ctxT(t *testing.T, d time.Duration) context.Context {
+func ctxT(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
@@ -167,7 +167,7 @@ var topics = []string{"volcano lava eruption", "violin orchestra music", "glacie
 	"bread flour baking", "satellite orbit rocket", "honey bees flowers", "chess opening king"}
 
 // writeCorpus writes n passages (ids p000…) as JSONL and returns the path.
-func writeCorpus(t *testing.T, n int) string {
+func writeCorpus(t testing.TB, n int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "corpus.jsonl")
 	f, err := os.Create(path)

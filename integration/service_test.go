@@ -31,7 +31,7 @@ var (
 	xqgErr  error
 )
 
-func xqgBinary(t *testing.T) string {
+func xqgBinary(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("XQG_BIN"); p != "" {
 		return p
@@ -58,7 +58,7 @@ func xqgBinary(t *testing.T) string {
 
 // service is a real `xqg serve` process with the real plugin on the tiny models.
 type service struct {
-	t        *testing.T
+	t        testing.TB
 	bin      string
 	config   string
 	addr     string
@@ -70,7 +70,7 @@ type service struct {
 // URL is the base URL Weaviate's text2vec-transformers is pointed at.
 func (s *service) URL() string { return "http://" + s.addr }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -81,10 +81,16 @@ func freePort(t *testing.T) int {
 }
 
 // startService writes a configuration for the tiny models and starts xqg serve on a free port.
-func startService(t *testing.T, withGenerator bool) (*service, plugin.BackendConfig) {
+func startService(t testing.TB, withGenerator bool) (*service, plugin.BackendConfig) {
 	t.Helper()
 	skipShort(t)
 	cfg := plugintest.Tiny(t, withGenerator)
+	return startServiceWith(t, cfg, withGenerator), cfg
+}
+
+// startServiceWith starts xqg serve on the models of cfg.
+func startServiceWith(t testing.TB, cfg plugin.BackendConfig, withGenerator bool) *service {
+	t.Helper()
 	pluginBin := plugintest.Binary(t)
 	s := &service{t: t, bin: xqgBinary(t), addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), cacheDir: cfg.Cache.Dir}
 	yaml := fmt.Sprintf(`module:
@@ -97,13 +103,13 @@ ort:
   library_path: %q
 encoder:
   model_dir: %q
-  threads: 1
+  threads: %d
 cache:
   dir: %q
-`, s.addr, pluginBin, cfg.ORT.LibraryPath, cfg.Encoder.ModelDir, cfg.Cache.Dir)
+`, s.addr, pluginBin, cfg.ORT.LibraryPath, cfg.Encoder.ModelDir, cfg.Encoder.Threads, cfg.Cache.Dir)
 	if withGenerator {
-		yaml += fmt.Sprintf("generator:\n  model_dir: %q\n  queries_per_language: %d\n  max_new_tokens: %d\n  threads: 1\n",
-			cfg.Generator.ModelDir, cfg.Generator.QueriesPerLanguage, cfg.Generator.MaxNewTokens)
+		yaml += fmt.Sprintf("generator:\n  model_dir: %q\n  queries_per_language: %d\n  max_new_tokens: %d\n  threads: %d\n",
+			cfg.Generator.ModelDir, cfg.Generator.QueriesPerLanguage, cfg.Generator.MaxNewTokens, cfg.Generator.Threads)
 	}
 	s.config = filepath.Join(t.TempDir(), "xqg.yaml")
 	if err := os.WriteFile(s.config, []byte(yaml), 0o644); err != nil {
@@ -111,7 +117,7 @@ cache:
 	}
 	s.start()
 	t.Cleanup(s.stop)
-	return s, cfg
+	return s
 }
 
 func (s *service) start() {
@@ -181,7 +187,7 @@ func (s *service) metrics() map[string]float64 {
 }
 
 // serviceWeaviate starts Weaviate with text2vec-transformers pointed at svc, stopped at cleanup.
-func serviceWeaviate(t *testing.T, svc *service) *launcher.Server {
+func serviceWeaviate(t testing.TB, svc *service) *launcher.Server {
 	t.Helper()
 	return ownWeaviate(t, transformersEnv(svc.URL())...)
 }
