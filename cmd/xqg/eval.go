@@ -19,7 +19,7 @@ func newEvalCmd(g *globalFlags) *cobra.Command {
 		Use:   "eval",
 		Short: "Evaluate retrieval: XOR-TyDi R@2kt/R@5kt, Recall@k, MRR@10, nDCG@10, significance",
 	}
-	cmd.AddCommand(newEvalScoreCmd())
+	cmd.AddCommand(newEvalScoreCmd(), newEvalRunCmd(g), newEvalCorpusCmd(g))
 	return cmd
 }
 
