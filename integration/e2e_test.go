@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +42,7 @@ func serviceVector(t *testing.T, base, path, text, task string) []float32 {
 // fast-path and via-Weaviate ingest agree with the service, nearText on each named vector runs only
 // the query path, create/update/delete re-vectorize, and the service going down fails objects cleanly.
 func TestServiceEndToEnd(t *testing.T) {
-	svc, cfg := startService(t, false)
+	svc, cfg := startService(t, true) // with the tiny generator: the xqg vector is fused, not the plain one
 	srv := serviceWeaviate(t, svc)
 	ctx := ctxT(t, 3*time.Minute)
 	const n = 24
@@ -91,19 +94,42 @@ func TestServiceEndToEnd(t *testing.T) {
 		}
 	}
 
+	// Generation ran at ingest: the fused vector is not the plain one.
+	if gen := before["xqg_module_generation_seconds_per_passage_count"]; gen < n {
+		t.Errorf("generation ran for %v passages during the via-weaviate ingest, want %d", gen, n)
+	}
+	if x, p := serviceVector(t, svc.URL(), "", corpusPassage(1).WeaviateText(), "passage"),
+		serviceVector(t, svc.URL(), collection.PlainPath, corpusPassage(1).WeaviateText(), "passage"); maxAbsDiff(x, p) < 1e-4 {
+		t.Errorf("the xqg vector equals the plain one (max diff %g): no fusion", maxAbsDiff(x, p))
+	}
+
 	// nearText on each named vector: Weaviate encodes the query through the query path only.
 	target := corpusPassage(5)
 	before = svc.metrics()
+	cached := countFiles(t, svc.cacheDir)
+	if cached == 0 {
+		t.Errorf("no query-cache entries in %s after ingesting with generation", svc.cacheDir)
+	}
 	for _, tv := range []string{collection.VectorXQG, collection.VectorPassage} {
 		hits, err := search.Query(ctx, c, search.Request{Collection: via.Collection, Text: target.WeaviateText(), Target: tv, K: 5})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(hits) != 5 || hits[0].PassageID != "p005" || *hits[0].Distance > 1e-4 {
-			t.Errorf("nearText on %s: top %+v", tv, hits)
+		if len(hits) != 5 {
+			t.Fatalf("nearText on %s: %d hits", tv, len(hits))
+		}
+		// The query encoding of a passage's own text is its plain vector exactly; its fused vector is near.
+		if tv == collection.VectorPassage && (hits[0].PassageID != "p005" || *hits[0].Distance > 1e-4) {
+			t.Errorf("nearText on passage: top %s at %v, want p005 at ~0", hits[0].PassageID, *hits[0].Distance)
+		}
+		if tv == collection.VectorXQG && !slices.ContainsFunc(hits, func(h search.Hit) bool { return h.PassageID == "p005" }) {
+			t.Errorf("nearText on xqg: p005 not in the top 5 %v", hitIDs(hits))
 		}
 	}
 	after = svc.metrics()
+	if got := countFiles(t, svc.cacheDir); got != cached {
+		t.Errorf("queries wrote %d query-cache entries: generation ran at query time", got-cached)
+	}
 	if q := `xqg_module_backend_items_total{task="query"}`; after[q] < before[q]+2 {
 		t.Errorf("Weaviate did not call the query path: %s %v → %v", q, before[q], after[q])
 	}
@@ -200,4 +226,32 @@ func writeExtraCorpus(t *testing.T, n int) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
+	var m float64
+	for i := range a {
+		m = max(m, math.Abs(float64(a[i]-b[i])))
+	}
+	return m
+}
+
+// countFiles counts the files under dir: the plugin writes one query-cache entry per passage it
+// generated queries for.
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
