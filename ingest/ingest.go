@@ -222,6 +222,9 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	if failedPath == "" {
 		failedPath = FailedPath(cpPath)
 	}
+	if abs, err := filepath.Abs(failedPath); err == nil && abs == input {
+		return sum, fmt.Errorf("the failed-objects file %s is the input: choose another --failed", failedPath)
+	}
 	cp.FailedFile = failedPath
 	failed, err := openFailed(failedPath, sum.Resumed, cp.FailedSize)
 	if err != nil {

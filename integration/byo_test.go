@@ -24,6 +24,26 @@ func TestCollectionSchemaAndCompatibility(t *testing.T) {
 	w := weaviateConfig(srv, "SchemaCheck")
 	w.Quantization = "sq"
 	c := connect(t, w, false)
+	// Every quantizer the configuration accepts is one Weaviate accepts on both named vectors.
+	for _, q := range []string{"pq", "rq", "bq"} {
+		wq := weaviateConfig(srv, "Quantized"+strings.ToUpper(q))
+		wq.Quantization = q
+		if _, err := collection.Ensure(ctx, c, collection.SpecFromConfig(wq)); err != nil {
+			t.Errorf("quantization %s: %v", q, err)
+			continue
+		}
+		got, err := c.Schema().ClassGetter().WithClassName(wq.Collection).Do(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx := got.VectorConfig[collection.VectorXQG].VectorIndexConfig.(map[string]any)
+		if qc, _ := idx[q].(map[string]any); qc["enabled"] != true {
+			t.Errorf("quantization %s not enabled: %v", q, idx[q])
+		}
+		if _, err := collection.Ensure(ctx, c, collection.SpecFromConfig(wq)); err != nil {
+			t.Errorf("quantization %s: the created collection is not compatible with its own configuration: %v", q, err)
+		}
+	}
 	spec := collection.SpecFromConfig(w)
 
 	created, err := collection.Ensure(ctx, c, spec)
