@@ -20,18 +20,45 @@ type state struct {
 	a    arena
 	w    rewriter
 	toks []tok
-	pre  []piece
-	pre2 []piece
-	vit  viterbi
-	segs []segment
+	// seqA and seqB collect the model tokens of the first and second text.
+	seqA, seqB []tok
+	pre        []piece
+	pre2       []piece
+	vit        viterbi
+	segs       []segment
+	// np holds the piece being normalized: handing a normalizer the
+	// address of a local would move that local to the heap on every call.
+	np piece
+	// pieceBufs is a stack of piece buffers for sequencePre, nbuf of them
+	// in use, so that nested sequences do not share one.
+	pieceBufs [][]piece
+	nbuf      int
 }
 
 func (st *state) reset() {
 	st.a.reset()
 	st.toks = st.toks[:0]
+	st.seqA, st.seqB = st.seqA[:0], st.seqB[:0]
 	st.pre = st.pre[:0]
 	st.pre2 = st.pre2[:0]
 	st.segs = st.segs[:0]
+	st.nbuf = 0
+}
+
+// takePieces borrows an empty piece buffer; givePieces returns it (LIFO),
+// keeping its grown capacity for the next call.
+func (st *state) takePieces() []piece {
+	if st.nbuf == len(st.pieceBufs) {
+		st.pieceBufs = append(st.pieceBufs, nil)
+	}
+	b := st.pieceBufs[st.nbuf][:0]
+	st.nbuf++
+	return b
+}
+
+func (st *state) givePieces(b []piece) {
+	st.nbuf--
+	st.pieceBufs[st.nbuf] = b[:0]
 }
 
 type sequenceNormalizer []normalizer
@@ -92,7 +119,7 @@ func bertControl(r rune) bool {
 
 func cleanText(p *piece, st *state) {
 	needs := false
-	for _, r := range string(p.s) {
+	for _, r := range bstr(p.s) {
 		if r == 0 || r == utf8.RuneError || bertControl(r) || (r != ' ' && bertWhitespace(r)) {
 			needs = true
 			break
@@ -103,7 +130,7 @@ func cleanText(p *piece, st *state) {
 	}
 	w := &st.w
 	w.reset()
-	for _, r := range string(p.s) {
+	for _, r := range bstr(p.s) {
 		switch {
 		case r == 0 || r == utf8.RuneError || bertControl(r):
 			w.remove()
@@ -129,7 +156,7 @@ func isChineseChar(r rune) bool {
 
 func padChineseChars(p *piece, st *state) {
 	needs := false
-	for _, r := range string(p.s) {
+	for _, r := range bstr(p.s) {
 		if isChineseChar(r) {
 			needs = true
 			break
@@ -141,7 +168,7 @@ func padChineseChars(p *piece, st *state) {
 	w := &st.w
 	w.reset()
 	var buf [8]byte
-	for _, r := range string(p.s) {
+	for _, r := range bstr(p.s) {
 		if isChineseChar(r) {
 			buf[0] = ' '
 			n := utf8.EncodeRune(buf[1:], r)
@@ -157,7 +184,7 @@ func padChineseChars(p *piece, st *state) {
 func stripAccents(p *piece, st *state) {
 	unicodeNormalize(p, st, norm.NFD)
 	needs := false
-	for _, r := range string(p.s) {
+	for _, r := range bstr(p.s) {
 		if r >= 0x300 && unicode.Is(unicode.Mn, r) {
 			needs = true
 			break
@@ -168,7 +195,7 @@ func stripAccents(p *piece, st *state) {
 	}
 	w := &st.w
 	w.reset()
-	for _, r := range string(p.s) {
+	for _, r := range bstr(p.s) {
 		if r >= 0x300 && unicode.Is(unicode.Mn, r) {
 			w.remove()
 		} else {
@@ -236,7 +263,7 @@ func lowercase(p *piece, st *state) {
 	}
 	w := &st.w
 	w.reset()
-	for _, r := range string(p.s) {
+	for _, r := range bstr(p.s) {
 		switch l := unicode.ToLower(r); {
 		case r == dottedCapitalI:
 			w.emit(1, "i\u0307")
@@ -297,7 +324,7 @@ func unicodeNormalize(p *piece, st *state, f norm.Form) {
 		}
 		seg := s[i:j]
 		if f.IsNormal(seg) {
-			for _, r := range string(seg) {
+			for _, r := range bstr(seg) {
 				w.keep(r)
 			}
 		} else {
@@ -328,7 +355,7 @@ type stripNormalizer struct{ left, right bool }
 func (s stripNormalizer) normalize(p *piece, st *state) { stripSpaces(p, st, s.left, s.right) }
 
 func stripSpaces(p *piece, st *state, left, right bool) {
-	str := string(p.s)
+	str := bstr(p.s)
 	lead, trail := 0, 0
 	if left {
 		t := strings.TrimLeftFunc(str, unicode.IsSpace)
@@ -376,7 +403,7 @@ func prependTo(p *piece, st *state, s string) {
 			w.insert(r)
 		}
 	}
-	for i, r := range string(p.s) {
+	for i, r := range bstr(p.s) {
 		if i == 0 {
 			w.insert(r)
 		} else {
@@ -472,7 +499,7 @@ func (n replaceNormalizer) matches(s []byte, dst [][2]int) [][2]int {
 	if n.literal == "" {
 		return dst
 	}
-	str := string(s)
+	str := bstr(s)
 	for i := 0; i < len(str); {
 		k := strings.Index(str[i:], n.literal)
 		if k < 0 {
@@ -485,7 +512,7 @@ func (n replaceNormalizer) matches(s []byte, dst [][2]int) [][2]int {
 }
 
 func (n replaceNormalizer) apply(p *piece, st *state) {
-	if n.re == nil && !strings.Contains(string(p.s), n.literal) {
+	if n.re == nil && !strings.Contains(bstr(p.s), n.literal) {
 		return
 	}
 	var mbuf [16][2]int
@@ -496,7 +523,7 @@ func (n replaceNormalizer) apply(p *piece, st *state) {
 	w := &st.w
 	w.reset()
 	w.changed = true
-	str := string(p.s)
+	str := bstr(p.s)
 	pos := 0
 	for _, m := range ms {
 		for _, r := range str[pos:m[0]] {

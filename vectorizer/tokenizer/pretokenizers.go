@@ -288,7 +288,7 @@ func (m metaspacePre) preTokenize(in, out []piece, st *state) []piece {
 		if hasByte(p.s, ' ') {
 			w := &st.w
 			w.reset()
-			for _, r := range string(p.s) {
+			for _, r := range bstr(p.s) {
 				if r == ' ' {
 					w.emitRune(m.replacement)
 				} else {
@@ -330,14 +330,20 @@ func hasByte(s []byte, c byte) bool {
 type sequencePre []preTokenizer
 
 func (s sequencePre) preTokenize(in, out []piece, st *state) []piece {
-	cur := in
-	var buf []piece
-	for k, p := range s {
-		if k == len(s)-1 {
-			return p.preTokenize(cur, out, st)
-		}
-		buf = p.preTokenize(cur, nil, st)
-		cur = buf
+	if len(s) == 0 {
+		return append(out, in...)
 	}
-	return append(out, cur...)
+	// Intermediate results alternate between two borrowed buffers; the
+	// last step writes to out.
+	bufs := [2][]piece{st.takePieces(), st.takePieces()}
+	cur := in
+	for k, p := range s[:len(s)-1] {
+		b := p.preTokenize(cur, bufs[k%2][:0], st)
+		bufs[k%2] = b
+		cur = b
+	}
+	out = s[len(s)-1].preTokenize(cur, out, st)
+	st.givePieces(bufs[1])
+	st.givePieces(bufs[0])
+	return out
 }

@@ -281,7 +281,8 @@ func (t *Tokenizer) Encode(text string, addSpecialTokens bool) *Encoding {
 	st := t.pool.Get().(*state)
 	defer t.pool.Put(st)
 	st.reset()
-	a := t.encodeSeq(text, st, nil)
+	a := t.encodeSeq(text, st, st.seqA)
+	st.seqA = a
 	e := t.finishEncoding(a, nil, false, addSpecialTokens, st)
 	if t.padding != nil {
 		t.pad([]*Encoding{e})
@@ -294,8 +295,10 @@ func (t *Tokenizer) EncodePair(a, b string, addSpecialTokens bool) *Encoding {
 	st := t.pool.Get().(*state)
 	defer t.pool.Put(st)
 	st.reset()
-	ta := t.encodeSeq(a, st, nil)
-	tb := t.encodeSeq(b, st, nil)
+	ta := t.encodeSeq(a, st, st.seqA)
+	st.seqA = ta
+	tb := t.encodeSeq(b, st, st.seqB)
+	st.seqB = tb
 	e := t.finishEncoding(ta, tb, true, addSpecialTokens, st)
 	if t.padding != nil {
 		t.pad([]*Encoding{e})
@@ -310,7 +313,8 @@ func (t *Tokenizer) EncodeBatch(texts []string, addSpecialTokens bool) []*Encodi
 	defer t.pool.Put(st)
 	for i, s := range texts {
 		st.reset()
-		a := t.encodeSeq(s, st, nil)
+		a := t.encodeSeq(s, st, st.seqA)
+		st.seqA = a
 		out[i] = t.finishEncoding(a, nil, false, addSpecialTokens, st)
 	}
 	if t.padding != nil {
@@ -410,7 +414,9 @@ func startsWithWord(s []byte) bool {
 // encodeNormal normalizes p, then handles normalized added tokens.
 func (t *Tokenizer) encodeNormal(p piece, st *state, out []tok) []tok {
 	if t.normalizer != nil {
-		t.normalizer.normalize(&p, st)
+		st.np = p
+		t.normalizer.normalize(&st.np, st)
+		p = st.np
 	}
 	if t.normTrie != nil {
 		return t.splitAdded(p, t.normTrie, true, st, out)
@@ -423,12 +429,12 @@ func (t *Tokenizer) encodePre(p piece, st *state, out []tok) []tok {
 	if len(p.s) == 0 {
 		return out
 	}
-	pieces := append(st.pre[:0], p)
+	in := append(st.pre[:0], p)
+	st.pre = in
+	pieces := in
 	if t.pre != nil {
-		pieces = t.pre.preTokenize(pieces, st.pre2[:0], st)
+		pieces = t.pre.preTokenize(in, st.pre2[:0], st)
 		st.pre2 = pieces
-	} else {
-		st.pre = pieces
 	}
 	for i := range pieces {
 		q := &pieces[i]

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 func isSpace(r rune) bool { return unicode.IsSpace(r) }
@@ -20,3 +21,8 @@ func firstRune(s []byte) (rune, int) {
 	}
 	return utf8.DecodeRune(s)
 }
+
+// bstr views b as a string without copying, for read-only scans (range over
+// runes, searches) that finish before b is written again. Converting with
+// string(b) would allocate for every text longer than 32 bytes.
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
