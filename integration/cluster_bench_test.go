@@ -17,7 +17,6 @@ import (
 	"github.com/xqg/xqg/ingest"
 	"github.com/xqg/xqg/internal/launcher"
 	"github.com/xqg/xqg/plugin"
-	"github.com/xqg/xqg/plugin/host"
 	"github.com/xqg/xqg/plugin/plugintest"
 	"github.com/xqg/xqg/search"
 )
@@ -42,13 +41,18 @@ func procStatusKB(pid int, field string) (int64, error) {
 // ingestWorkers ingests input into a fresh collection with `workers` shard workers in parallel,
 // worker i through node i and its own plugin process, and returns the wall time of the whole
 // ingest. Each run gets an empty query cache, so no run reuses another's generated queries.
-func ingestWorkers(b *testing.B, ctx context.Context, cl *launcher.Cluster, cfg plugin.BackendConfig, input, coll string, workers, n int) (time.Duration, []ingest.Summary) {
+func ingestWorkers(b *testing.B, ctx context.Context, cl *launcher.Cluster, cfg plugin.BackendConfig, hashDim int, input, coll string, workers, n int) (time.Duration, []ingest.Summary) {
 	b.Helper()
 	cfg.Cache.Dir = b.TempDir()
-	hosts := make([]*host.Host, workers)
-	for i := range hosts {
-		hosts[i] = plugintest.Start(b, cfg, nil)
-		defer hosts[i].Close()
+	embedders := make([]ingest.Embedder, workers)
+	for i := range embedders {
+		if hashDim > 0 {
+			embedders[i] = &hashEmbedder{dim: hashDim}
+			continue
+		}
+		h := plugintest.Start(b, cfg, nil)
+		defer h.Close()
+		embedders[i] = ingest.PluginEmbedder{V: h}
 	}
 	clients := make([]*weaviate.Client, 3)
 	for i := range clients {
@@ -64,7 +68,7 @@ func ingestWorkers(b *testing.B, ctx context.Context, cl *launcher.Cluster, cfg 
 	for i := range workers {
 		wg.Go(func() {
 			sums[i], errs[i] = ingest.Run(ctx, ingest.Options{Input: input, Client: clients[i], Spec: spec,
-				Consistency: "QUORUM", Embedder: ingest.PluginEmbedder{V: hosts[i]}, BatchSize: 64,
+				Consistency: "QUORUM", Embedder: embedders[i], BatchSize: 64,
 				Shard: ingest.Shard{I: i, N: workers}, CheckpointDir: dir})
 		})
 	}
@@ -93,6 +97,8 @@ func ingestWorkers(b *testing.B, ctx context.Context, cl *launcher.Cluster, cfg 
 // reports passages/s for both, their ratio, and each node's resident memory (VmRSS now, VmHWM peak)
 // from /proc. XQG_BENCH_PASSAGES sets the corpus size (2000); XQG_BENCH_GENERATOR=1 adds the tiny
 // generator (5 queries × 7 languages per passage would be the real load; the tiny one makes 2 × 7).
+// XQG_BENCH_HASH_DIM=768 replaces the plugin by a hashed bag of words of that dimension, which
+// costs next to nothing, so the rate is Weaviate's import rate for vectors of the real size.
 //
 //	make bench-cluster
 func BenchmarkClusterIngest(b *testing.B) {
@@ -101,6 +107,13 @@ func BenchmarkClusterIngest(b *testing.B) {
 		var err error
 		if n, err = strconv.Atoi(s); err != nil || n < 1 {
 			b.Fatalf("XQG_BENCH_PASSAGES=%q: want a positive integer", s)
+		}
+	}
+	hashDim := 0
+	if s := os.Getenv("XQG_BENCH_HASH_DIM"); s != "" {
+		var err error
+		if hashDim, err = strconv.Atoi(s); err != nil || hashDim < 1 {
+			b.Fatalf("XQG_BENCH_HASH_DIM=%q: want a positive integer", s)
 		}
 	}
 	cl := startCluster(b)
@@ -116,11 +129,11 @@ func BenchmarkClusterIngest(b *testing.B) {
 		// Alternate which goes first, so neither always meets a warmer cluster.
 		for k := range 2 {
 			if (k+round)%2 == 1 {
-				d, sums := ingestWorkers(b, ctx, cl, cfg, input, fmt.Sprintf("BenchOne%d", round), 1, n)
+				d, sums := ingestWorkers(b, ctx, cl, cfg, hashDim, input, fmt.Sprintf("BenchOne%d", round), 1, n)
 				one += d
 				embed, imp = embed+sums[0].EmbedTime, imp+sums[0].ImportTime
 			} else {
-				d, _ := ingestWorkers(b, ctx, cl, cfg, input, fmt.Sprintf("BenchTwo%d", round), 2, n)
+				d, _ := ingestWorkers(b, ctx, cl, cfg, hashDim, input, fmt.Sprintf("BenchTwo%d", round), 2, n)
 				two += d
 			}
 		}
