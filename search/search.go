@@ -76,6 +76,21 @@ func Query(ctx context.Context, client *weaviate.Client, req Request) ([]Hit, er
 			req.Mode = NearVector
 		}
 	}
+	switch req.Mode {
+	case NearText, Hybrid:
+		if strings.TrimSpace(req.Text) == "" {
+			return nil, errors.New("query: empty text")
+		}
+	case NearVector:
+		if len(req.Vector) == 0 {
+			return nil, errors.New("query: nearVector without a vector")
+		}
+	default:
+		return nil, fmt.Errorf("query: mode %q: want %s, %s or %s", req.Mode, NearText, NearVector, Hybrid)
+	}
+	if client == nil {
+		return nil, errors.New("query: no Weaviate client")
+	}
 	add := []graphql.Field{{Name: "id"}, {Name: "distance"}}
 	if req.Mode == Hybrid {
 		add = []graphql.Field{{Name: "id"}, {Name: "score"}}
@@ -89,14 +104,8 @@ func Query(ctx context.Context, client *weaviate.Client, req Request) ([]Hit, er
 
 	switch req.Mode {
 	case NearText:
-		if strings.TrimSpace(req.Text) == "" {
-			return nil, errors.New("query: empty text")
-		}
 		get = get.WithNearText(client.GraphQL().NearTextArgBuilder().WithConcepts([]string{req.Text}).WithTargetVectors(req.Target))
 	case NearVector:
-		if len(req.Vector) == 0 {
-			return nil, errors.New("query: nearVector without a vector")
-		}
 		get = get.WithNearVector(client.GraphQL().NearVectorArgBuilder().WithVector(req.Vector).WithTargetVectors(req.Target))
 	case Hybrid:
 		h := client.GraphQL().HybridArgumentBuilder().WithQuery(req.Text).WithTargetVectors(req.Target)
@@ -107,8 +116,6 @@ func Query(ctx context.Context, client *weaviate.Client, req Request) ([]Hit, er
 			h = h.WithAlpha(req.Alpha)
 		}
 		get = get.WithHybrid(h)
-	default:
-		return nil, fmt.Errorf("query: mode %q: want %s, %s or %s", req.Mode, NearText, NearVector, Hybrid)
 	}
 	if w := where(req.Where); w != nil {
 		get = get.WithWhere(w)
