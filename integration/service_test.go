@@ -195,12 +195,15 @@ func serviceWeaviate(t testing.TB, svc *service) *launcher.Server {
 // transformersEnv is how every Weaviate here (tests, cluster, demo, docker-compose.yml) is pointed at
 // the service: one module, the same URL for passages and queries (the /plain passage path is set per
 // collection). Weaviate does not wait for the service at startup, so a test can stop the service
-// while Weaviate runs and restart either in any order.
+// while Weaviate runs and restart either in any order. MODULES_CLIENT_TIMEOUT: the default 50s is
+// less than generating queries for a batch of passages takes on a CPU, and a timed-out request makes
+// Weaviate fail the object (ingest then retries it, generating again).
 func transformersEnv(serviceURL string) []string {
 	return []string{
 		"ENABLE_MODULES=" + collection.Transformers,
 		"TRANSFORMERS_PASSAGE_INFERENCE_API=" + serviceURL,
 		"TRANSFORMERS_QUERY_INFERENCE_API=" + serviceURL,
 		"TRANSFORMERS_WAIT_FOR_STARTUP=false",
+		"MODULES_CLIENT_TIMEOUT=10m",
 	}
 }

@@ -154,6 +154,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, cfg config.Config, f
 			"ENABLE_MODULES=" + collection.Transformers,
 			"TRANSFORMERS_PASSAGE_INFERENCE_API=" + serviceURL,
 			"TRANSFORMERS_QUERY_INFERENCE_API=" + serviceURL,
+			"MODULES_CLIENT_TIMEOUT=10m",
 		},
 	})
 	if err != nil {
