@@ -137,8 +137,8 @@ func weaviateMeta(client *http.Client, endpoint string) (map[string]any, error) 
 	return m, nil
 }
 
-// weaviateNvidia replays nvidia.go Vectorize (lines 171-226) and getResponseError (lines 266-285):
-// Authorization, Accept and Content-Type headers; vectors taken from data in order (index is ignored).
+// weaviateNvidia replays nvidia.go Vectorize (lines 104-159) and getResponseError (lines 199-218):
+// Authorization, Accept and Content-Type headers (lines 122-124); vectors taken from data in order (index is ignored).
 func weaviateNvidia(ctx context.Context, client *http.Client, base, apiKey string, body []byte) ([][]float32, *http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, "POST", base+"/v1/embeddings", bytes.NewReader(body))
 	if err != nil {
