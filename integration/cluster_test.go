@@ -186,29 +186,10 @@ func TestClusterShardedIngestAndFailover(t *testing.T) {
 		clients[i] = connectTB(t, ws[i])
 	}
 	spec := collection.SpecFromConfig(ws[0])
-	createEverywhere(t, ctx, clients, spec)
 
-	// Weaviate placed 3 shards × 2 replicas over the 3 nodes.
-	placed, err := shardPlacement(ctx, clients[0], coll)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shardNodes := map[string][]string{}
-	for node, shards := range placed {
-		for s := range shards {
-			shardNodes[s] = append(shardNodes[s], node)
-		}
-	}
-	if len(shardNodes) != 3 {
-		t.Fatalf("want 3 shards, placement %v", placed)
-	}
-	for s, nodes := range shardNodes {
-		if len(nodes) != 2 {
-			t.Fatalf("shard %s on %v, want 2 replicas", s, nodes)
-		}
-	}
-
-	// Two shard workers in parallel, each with its own plugin process, through node1 and node2.
+	// Two shard workers in parallel, each with its own plugin process, through node1 and node2, as
+	// the pods of an Indexed Job would: both find the collection missing and create it, through
+	// different nodes at once.
 	dir := t.TempDir()
 	sums := make([]ingest.Summary, 2)
 	errs := make([]error, 2)
@@ -232,6 +213,29 @@ func TestClusterShardedIngestAndFailover(t *testing.T) {
 	}
 	if got := sums[0].Imported + sums[1].Imported; got != n {
 		t.Fatalf("workers imported %d+%d, want %d", sums[0].Imported, sums[1].Imported, n)
+	}
+	if sums[0].Created == sums[1].Created {
+		t.Errorf("created by worker 0: %v, by worker 1: %v; want exactly one", sums[0].Created, sums[1].Created)
+	}
+
+	// Weaviate placed 3 shards × 2 replicas over the 3 nodes.
+	placed, err := shardPlacement(ctx, clients[0], coll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shardNodes := map[string][]string{}
+	for node, shards := range placed {
+		for s := range shards {
+			shardNodes[s] = append(shardNodes[s], node)
+		}
+	}
+	if len(shardNodes) != 3 {
+		t.Fatalf("want 3 shards, placement %v", placed)
+	}
+	for s, nodes := range shardNodes {
+		if len(nodes) != 2 {
+			t.Fatalf("shard %s on %v, want 2 replicas", s, nodes)
+		}
 	}
 	for i, c := range clients {
 		if got, err := search.Count(ctx, c, coll); err != nil || got != n {
