@@ -31,16 +31,28 @@ type evalDataFlags struct {
 }
 
 func (f *evalDataFlags) register(cmd *cobra.Command) {
+	f.registerData(cmd, "")
+	f.registerCollection(cmd)
+}
+
+// registerData adds the flags that choose the queries (and corpus) of a dataset.
+func (f *evalDataFlags) registerData(cmd *cobra.Command, defaultKind string) {
+	f.batchSize = 64
 	fl := cmd.Flags()
-	fl.StringVar(&f.kind, "dataset", "", "dataset: "+strings.Join(weaviateeval.Kinds, "|"))
+	fl.StringVar(&f.kind, "dataset", defaultKind, "dataset: "+strings.Join(weaviateeval.Kinds, "|"))
 	fl.StringVar(&f.dir, "data", "", "folder of the xquad, ntrex or tatoeba files (e.g. ../shared/data/xquad)")
 	fl.StringVar(&f.queries, "queries", "", "xor: XOR-TyDi retrieve questions (jsonl)")
-	fl.StringVar(&f.corpus, "corpus", "", "xor: the DPR/XOR wiki passages (TSV id, text, title), to ingest")
 	fl.StringVar(&f.langs, "lang", "", "comma-separated languages (default: every language of the dataset)")
 	fl.BoolVar(&f.ntrexDocs, "ntrex-docs", false, "ntrex: the corpus is DOCUMENT_IDS.tsv's documents, not sentences")
 	fl.IntVar(&f.maxPassages, "max-passages", 0, "keep the first N corpus passages and the queries they answer (0 = all)")
 	fl.IntVar(&f.maxQueries, "max-queries", 0, "at most N queries per language (0 = all)")
+}
+
+// registerCollection adds the flags of the collection holding the corpus and of its ingest.
+func (f *evalDataFlags) registerCollection(cmd *cobra.Command) {
+	fl := cmd.Flags()
 	fl.StringVar(&f.collection, "collection", "", "collection holding the corpus (default weaviate.collection)")
+	fl.StringVar(&f.corpus, "corpus", "", "xor: the DPR/XOR wiki passages (TSV id, text, title), to ingest")
 	fl.BoolVar(&f.viaWeaviate, "via-weaviate", false, "ingest without vectors: Weaviate calls xqg serve (needs weaviate.service_url)")
 	fl.BoolVar(&f.force, "force-ingest", false, "ingest even when the collection already holds as many objects as the corpus")
 	fl.IntVar(&f.batchSize, "batch-size", 64, "passages per embedding call and import batch")

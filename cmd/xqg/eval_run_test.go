@@ -41,3 +41,26 @@ func TestEvalRunAndCorpusUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestAttackScoreUsage(t *testing.T) {
+	t.Setenv("XQG_CONFIG", "")
+	dir := t.TempDir()
+	queries := writeFile(t, dir, "q.jsonl", `{"id":"1","question":"q1","answers":["Helsinki"],"lang":"fi"}`+"\n")
+	attacked := writeFile(t, dir, "a.jsonl", `{"id":"1#delete","question":"q","answers":["Helsinki"],"lang":"fi","orig_id":"1","attack":"delete"}`+"\n")
+	out := filepath.Join(dir, "out")
+	for _, args := range [][]string{
+		{"attack", "score", "--queries", queries, "--out", out},
+		{"attack", "score", "--queries", queries, "--attacked", attacked},
+		{"attack", "score", "--attacked", attacked, "--out", out},
+		{"attack", "score", "--queries", queries, "--attacked", queries, "--out", out}, // not an attacked file
+		{"attack", "score", "--queries", queries, "--attacked", attacked, "--out", out, "--targets", "x"},
+		{"attack", "score", "--queries", queries, "--attacked", attacked, "--out", out, "-k", "0"},
+		{"attack", "score", "--queries", queries, "--attacked", attacked, "--out", out, "--level", "1"},
+		{"attack", "score", "--queries", queries, "--attacked", attacked, "--out", out, "--dataset", "nope"},
+		{"attack", "generate", "--dataset", "xquad"},
+	} {
+		if got := run_(args); got != 2 {
+			t.Errorf("xqg %v exited %d, want 2", args, got)
+		}
+	}
+}
