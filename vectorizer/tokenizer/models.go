@@ -216,7 +216,7 @@ func (u *unigram) tokenize(s []byte, st *state, out []tok) []tok {
 		from[i] = -1
 	}
 	score[0] = 0
-	t := u.trie
+	units := u.trie.units
 	for start := 0; start < n; {
 		base := score[start]
 		mblen := 1
@@ -226,11 +226,16 @@ func (u *unigram) tokenize(s []byte, st *state, out []tok) []tok {
 		single := false
 		node := int32(0)
 		for i := start; i < n; i++ {
-			node = t.child(node, s[i])
-			if node < 0 {
+			b := units[node].base
+			if b == 0 {
 				break
 			}
-			id := t.value[node]
+			m := b + int32(s[i])
+			if units[m].check != node {
+				break
+			}
+			node = m
+			id := units[m].value
 			if id < 0 {
 				continue
 			}
