@@ -77,6 +77,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newEmbedCmd(g))
 	root.AddCommand(newEvalCmd(g))
 	root.AddCommand(newAttackCmd(g))
+	root.AddCommand(newBenchCmd(g))
 	root.AddCommand(newModelsCmd())
 	root.AddCommand(newTokenizeCmd())
 	return root
