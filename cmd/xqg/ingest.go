@@ -22,7 +22,10 @@ import (
 	"github.com/xqg/xqg/plugin/host"
 )
 
-const defaultCheckpointDir = ".xqg/ingest"
+const (
+	defaultCheckpointDir = ".xqg/ingest"
+	viaWeaviateTimeout   = 10 * time.Minute
+)
 
 type ingestFlags struct {
 	format, shard, checkpointDir, failed string
@@ -41,7 +44,8 @@ other fields kept as properties. TSV: the DPR / XOR-TyDi wiki format (header id<
 
 Fast path (default): the xqg-vectorizer plugin computes both named vectors (xqg, passage) in batches and
 the client imports them over gRPC. --via-weaviate: objects go without vectors and Weaviate calls
-xqg serve (weaviate.service_url) for each.
+xqg serve (weaviate.service_url) for each; the client then waits up to 10m (or weaviate.timeout if
+longer) per batch request, and Weaviate needs MODULES_CLIENT_TIMEOUT above a batch's generation time.
 
 Object ids are UUID v5 of the passage id, so re-running never duplicates. A checkpoint per batch
 (--checkpoint-dir) lets an interrupted run resume; --shard I/N takes one deterministic part of the input
@@ -87,7 +91,13 @@ func runIngest(ctx context.Context, stdout, stderr io.Writer, cfg config.Config,
 	if f.viaWeaviate && spec.BringYourOwn() {
 		return usageError(errors.New("--via-weaviate needs weaviate.service_url: the URL of xqg serve as Weaviate reaches it"))
 	}
-	client, err := collection.Connect(cfg.Weaviate, !f.rest)
+	w := cfg.Weaviate
+	if f.viaWeaviate && w.Timeout < viaWeaviateTimeout {
+		// A batch request lasts as long as Weaviate takes to have the service vectorize it (generation
+		// included); timing out makes the client send it again, which redoes the work.
+		w.Timeout = viaWeaviateTimeout
+	}
+	client, err := collection.Connect(w, !f.rest)
 	if err != nil {
 		return err
 	}
