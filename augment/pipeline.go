@@ -29,6 +29,9 @@ type Pipeline struct {
 type Options struct {
 	// WithParts adds the plain passage vector, the queries and their vectors to each Result.
 	WithParts bool
+	// PlainOnly skips queries and fusion: Vector is E(p), the same encoding WithParts returns as
+	// Passage on the fused path, and nothing is generated, looked up or cached (Source is "none").
+	PlainOnly bool
 }
 
 // Result is one passage's output, in input order.
@@ -41,7 +44,7 @@ type Result struct {
 	// Queries and QueryVectors (same shape) only with Options.WithParts.
 	Queries      Queries                `json:"queries,omitempty"`
 	QueryVectors map[string][][]float32 `json:"query_vectors,omitempty"`
-	// Source is where the queries came from: precomputed, cache or generated.
+	// Source is where the queries came from: precomputed, cache or generated; none with PlainOnly.
 	Source string `json:"source"`
 	// Truncated reports that the passage was longer than encoder.max_length.
 	Truncated bool `json:"truncated"`
@@ -137,17 +140,16 @@ func (p *Pipeline) Embed(ctx context.Context, ps []Passage, opts Options) ([]Res
 			return nil, fmt.Errorf("passage %d (id %q): text is empty", i, x.ID)
 		}
 	}
+	if opts.PlainOnly {
+		return p.embedPlain(ctx, ps, opts)
+	}
 	qs, src, err := p.Queries(ctx, ps)
 	if err != nil {
 		return nil, err
 	}
-	texts := make([]string, len(ps))
-	for i, x := range ps {
-		texts[i] = PassageText(x)
-	}
-	pvecs, pinfo, err := p.enc.EncodePassages(ctx, texts)
+	pvecs, pinfo, err := p.encodePassages(ctx, ps)
 	if err != nil {
-		return nil, fmt.Errorf("encode passages: %w", err)
+		return nil, err
 	}
 	// All queries of all passages in one call, so the encoder batches across passages.
 	type ref struct {
@@ -190,6 +192,36 @@ func (p *Pipeline) Embed(ctx context.Context, ps []Passage, opts Options) ([]Res
 		out[i] = Result{ID: ps[i].ID, Vector: v, Source: src[i], Truncated: pinfo.Truncated[i]}
 		if opts.WithParts {
 			out[i].Passage, out[i].Queries, out[i].QueryVectors = pvecs[i], qs[i], byLang[i]
+		}
+	}
+	return out, nil
+}
+
+// encodePassages is E(p) for each passage, the one encoding both the fused and the plain path use.
+func (p *Pipeline) encodePassages(ctx context.Context, ps []Passage) ([][]float32, vectorizer.Info, error) {
+	texts := make([]string, len(ps))
+	for i, x := range ps {
+		texts[i] = PassageText(x)
+	}
+	vecs, info, err := p.enc.EncodePassages(ctx, texts)
+	if err != nil {
+		return nil, info, fmt.Errorf("encode passages: %w", err)
+	}
+	return vecs, info, nil
+}
+
+// embedPlain is Embed with Options.PlainOnly: the generator and the cache are not touched, so a
+// plain vector costs one encoder call whether or not the passage's queries were ever generated.
+func (p *Pipeline) embedPlain(ctx context.Context, ps []Passage, opts Options) ([]Result, error) {
+	pvecs, pinfo, err := p.encodePassages(ctx, ps)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Result, len(ps))
+	for i := range ps {
+		out[i] = Result{ID: ps[i].ID, Vector: pvecs[i], Source: "none", Truncated: pinfo.Truncated[i]}
+		if opts.WithParts {
+			out[i].Passage = pvecs[i]
 		}
 	}
 	return out, nil

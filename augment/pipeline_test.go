@@ -130,3 +130,52 @@ func TestPipelineErrors(t *testing.T) {
 		t.Fatal("alpha 2 accepted")
 	}
 }
+
+// TestPipelinePlainOnly: the plain path equals the fused path's Passage part and touches neither the
+// generator nor the cache, also for a passage whose queries are cached or given.
+func TestPipelinePlainOnly(t *testing.T) {
+	dir := t.TempDir()
+	p, _, _ := testPipeline(t, dir)
+	ctx := context.Background()
+	given := Passage{ID: "given", Title: "Helsinki", Text: "Helsinki is the capital of Finland.", Queries: Queries{"fi": {"mikä on Suomen pääkaupunki"}}}
+	in := append(append([]Passage(nil), passages...), given)
+	for _, opts := range []Options{{PlainOnly: true}, {PlainOnly: true, WithParts: true}} {
+		plain, err := p.Embed(ctx, in, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := p.Stats(); s != (Stats{}) {
+			t.Fatalf("%+v: stats %+v, want nothing generated, looked up or given", opts, s)
+		}
+		if n, _ := os.ReadDir(dir); len(n) != 0 {
+			t.Fatalf("%+v: the plain path wrote %d cache entries", opts, len(n))
+		}
+		for i, r := range plain {
+			if r.Source != "none" || r.Queries != nil || r.QueryVectors != nil || len(r.Vector) == 0 {
+				t.Fatalf("%+v: passage %d: source %q, queries %v", opts, i, r.Source, r.Queries)
+			}
+			if opts.WithParts != (r.Passage != nil) || (r.Passage != nil && maxAbsDiff(r.Passage, r.Vector) > 0) {
+				t.Fatalf("%+v: passage %d: Passage part %v", opts, i, r.Passage != nil)
+			}
+		}
+	}
+	fused, err := p.Embed(ctx, in, Options{WithParts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := p.Embed(ctx, in, Options{PlainOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range in {
+		if maxAbsDiff(plain[i].Vector, fused[i].Passage) > 0 {
+			t.Errorf("passage %d: plain vector differs from the fused path's passage part", i)
+		}
+		if maxAbsDiff(plain[i].Vector, fused[i].Vector) == 0 {
+			t.Errorf("passage %d: plain equals fused: fusion did nothing", i)
+		}
+	}
+	if s := p.Stats(); s.Generated != int64(len(passages)) || s.CacheHits != 0 {
+		t.Errorf("stats %+v: the plain calls after the fused one looked up the cache", s)
+	}
+}

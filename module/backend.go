@@ -97,9 +97,10 @@ func (e *engine) run(ctx context.Context, t task, texts []string) ([]encoded, er
 		for i, t := range texts {
 			ps[i] = plugin.Passage{ID: strconv.Itoa(i), Text: t}
 		}
-		// The plain passage vector is one of the parts. The queries generated on the way are cached by the
-		// backend, so vectorizing the same object's fused vector does not generate them again.
-		res, err := e.backend.EmbedPassages(ctx, ps, plugin.Options{WithParts: t == taskPlain})
+		// PlainOnly: the plain vector needs no generation. WithParts too, and the vector read from the
+		// passage_vector part, so that a backend predating PlainOnly (which ignores it) still answers right.
+		opts := plugin.Options{WithParts: t == taskPlain, PlainOnly: t == taskPlain}
+		res, err := e.backend.EmbedPassages(ctx, ps, opts)
 		if err != nil {
 			return nil, classify(err)
 		}
@@ -162,13 +163,14 @@ func (s *Server) newTaskBatcher(t task) *batcher[string, encoded] {
 			if o.truncated {
 				s.metrics.truncated.WithLabelValues(string(t)).Inc()
 			}
-			if t != taskQuery {
-				if o.cacheHit {
-					s.metrics.cacheHits.Inc()
-				} else {
-					s.metrics.cacheMiss.Inc()
-					s.metrics.generation.Observe(o.generation.Seconds())
-				}
+			switch {
+			case t == taskQuery:
+			case !o.cacheHit:
+				// Also for a plain vector: a backend predating PlainOnly generates anyway, and this shows it.
+				s.metrics.cacheMiss.Inc()
+				s.metrics.generation.Observe(o.generation.Seconds())
+			case t != taskPlain: // a plain vector looks no queries up, so it is no hit either
+				s.metrics.cacheHits.Inc()
 			}
 		}
 		return out, nil

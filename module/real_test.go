@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -174,6 +175,63 @@ func TestRealPluginPassageContract(t *testing.T) {
 		if !closeVec(vecs[i], p.alonePassage(t, in, false).Vector) {
 			t.Errorf("nvidia passage %d differs from the plugin's fused vector", i)
 		}
+	}
+}
+
+// TestRealPluginPlainSkipsGeneration: /plain passages (the transformers and the nvidia shape) run no
+// generation on a fresh query cache (no entry appears, /metrics counts no miss and no generation time),
+// and the vector is exactly the passage_vector part of a WithParts call. A fused request afterwards
+// does generate, so both observables can fail.
+func TestRealPluginPlainSkipsGeneration(t *testing.T) {
+	p := startReal(t, 16, true)
+	ctx := context.Background()
+	var ps wvVecRequest
+	_ = json.Unmarshal(fixture(t, "transformers_passage.json"), &ps)
+	plain, _, err := weaviateTransformers(ctx, p.ts.client, p.ts.http.URL+"/plain", fixture(t, "transformers_passage.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var np wvEmbeddingsRequest
+	_ = json.Unmarshal(fixture(t, "nvidia_passage.json"), &np)
+	vecs, _, err := weaviateNvidia(ctx, p.ts.client, p.ts.http.URL+"/plain", "k", fixture(t, "nvidia_passage.json"))
+	if err != nil || len(vecs) != len(np.Input) {
+		t.Fatalf("/plain nvidia passages: %d vectors, %v", len(vecs), err)
+	}
+	if n := countFiles(t, p.cacheDir); n != 0 {
+		t.Errorf("/plain passages left %d query-cache entries: they generated", n)
+	}
+	m := p.ts.metricsText(t)
+	if !strings.Contains(m, "\nxqg_module_query_cache_misses_total 0\n") || !strings.Contains(m, "\nxqg_module_generation_seconds_per_passage_count 0\n") {
+		t.Errorf("/plain passages counted as generated:\n%s", grepLines(m, "xqg_module_generation_seconds_per_passage_count")+"\n"+grepLines(m, "cache_misses"))
+	}
+	if _, sum := histogram(t, m, "xqg_module_batch_size", `task="plain"`); sum != float64(1+len(np.Input)) {
+		t.Errorf("%v plain texts reached the backend, want %d", sum, 1+len(np.Input))
+	}
+
+	// Alone in its batch like the /plain request, so the encoding is bit for bit the same.
+	parts := p.alonePassage(t, ps.Text, true)
+	if !slices.Equal(plain.Vector, parts.PassageVector) {
+		t.Error("/plain/vectors passage differs from the passage_vector part of a WithParts call")
+	}
+	for i, in := range np.Input {
+		if !closeVec(vecs[i], p.alonePassage(t, in, true).PassageVector) {
+			t.Errorf("/plain/v1/embeddings input %d differs from its passage_vector part", i)
+		}
+	}
+	if closeVec(plain.Vector, parts.Vector) {
+		t.Error("plain and fused passage vectors are equal: fusion did nothing")
+	}
+
+	// The observables are live: a fused request for a new passage generates, and both show it.
+	before := countFiles(t, p.cacheDir)
+	if _, _, err := weaviateTransformers(ctx, p.ts.client, p.ts.http.URL, vecBody("Helsinki is the capital of Finland.", "passage")); err != nil {
+		t.Fatal(err)
+	}
+	if n := countFiles(t, p.cacheDir); n != before+1 {
+		t.Errorf("a fused request for a new passage changed the query cache from %d to %d entries, want one more", before, n)
+	}
+	if m := p.ts.metricsText(t); !strings.Contains(m, "\nxqg_module_query_cache_misses_total 1\n") {
+		t.Errorf("a fused request that generated is not counted:\n%s", grepLines(m, "cache_misses"))
 	}
 }
 

@@ -216,6 +216,14 @@ func passagesFromPB(ps []*pb.Passage) []Passage {
 	return out
 }
 
+func passagesRequestToPB(ps []Passage, opts Options) *pb.EmbedPassagesRequest {
+	return &pb.EmbedPassagesRequest{Passages: passagesToPB(ps), WithParts: opts.WithParts, PlainOnly: opts.PlainOnly}
+}
+
+func optionsFromPB(r *pb.EmbedPassagesRequest) Options {
+	return Options{WithParts: r.GetWithParts(), PlainOnly: r.GetPlainOnly()}
+}
+
 func passageResultToPB(r PassageResult) *pb.PassageResult {
 	if r.Err != nil {
 		return &pb.PassageResult{Id: r.ID, Error: itemErrorOf(r.Err)}

@@ -124,7 +124,7 @@ func (c *Client) EmbedPassages(ctx context.Context, passages []Passage, opts Opt
 	if len(send) == 0 {
 		return out, nil
 	}
-	r, err := c.rpc.EmbedPassages(ctx, &pb.EmbedPassagesRequest{Passages: passagesToPB(send), WithParts: opts.WithParts})
+	r, err := c.rpc.EmbedPassages(ctx, passagesRequestToPB(send, opts))
 	if err != nil {
 		return nil, errorOf(ctx, err)
 	}
@@ -294,7 +294,7 @@ func (s *server) EmbedPassages(ctx context.Context, req *pb.EmbedPassagesRequest
 	if err != nil {
 		return nil, err
 	}
-	res, err := v.EmbedPassages(ctx, passagesFromPB(req.GetPassages()), Options{WithParts: req.GetWithParts()})
+	res, err := v.EmbedPassages(ctx, passagesFromPB(req.GetPassages()), optionsFromPB(req))
 	if err != nil {
 		return nil, statusOf(err)
 	}

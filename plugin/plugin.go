@@ -98,13 +98,19 @@ type Passage struct {
 type Options struct {
 	// WithParts also returns the plain passage vector, the queries and their vectors.
 	WithParts bool
+	// PlainOnly skips generation and fusion (given queries are ignored): Vector is the plain passage
+	// vector, the same encoding of "title text" that WithParts returns as PassageVector on the fused
+	// path. With WithParts too, PassageVector repeats it and Queries stay empty. Nothing is generated
+	// or cached, so CacheHit is true. A backend built before this option ignores it; a caller that
+	// must get the plain vector from any backend sets WithParts too and reads PassageVector.
+	PlainOnly bool
 }
 
 // PassageResult is the outcome for one passage.
 type PassageResult struct {
 	ID     string
 	Vector []float32
-	// Parts, filled only with Options.WithParts.
+	// Parts, filled only with Options.WithParts (Queries and QueryVectors stay empty with PlainOnly).
 	PassageVector []float32
 	Queries       map[string][]string
 	QueryVectors  map[string][][]float32

@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/xqg/xqg/config"
+	pb "github.com/xqg/xqg/plugin/proto"
 )
 
 func TestErrorMapping(t *testing.T) {
@@ -99,6 +102,24 @@ func TestUnmarshalConfigErrors(t *testing.T) {
 		_, err := UnmarshalConfig([]byte(tt.payload))
 		if err == nil || !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("UnmarshalConfig(%s) = %v, want an invalid-input error naming %q", tt.payload, err, tt.want)
+		}
+	}
+}
+
+// TestOptionsOverTheWire: every EmbedPassages option survives protobuf encoding, so a backend sees
+// what the host asked for.
+func TestOptionsOverTheWire(t *testing.T) {
+	for _, want := range []Options{{}, {WithParts: true}, {PlainOnly: true}, {WithParts: true, PlainOnly: true}} {
+		raw, err := proto.Marshal(passagesRequestToPB([]Passage{{ID: "1", Text: "x"}}, want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var req pb.EmbedPassagesRequest
+		if err := proto.Unmarshal(raw, &req); err != nil {
+			t.Fatal(err)
+		}
+		if got := optionsFromPB(&req); got != want {
+			t.Errorf("options %+v arrived as %+v", want, got)
 		}
 	}
 }

@@ -136,7 +136,8 @@ func (b *backend) EmbedQueries(ctx context.Context, texts []string) ([]plugin.Qu
 func (b *backend) EmbedPassages(ctx context.Context, passages []plugin.Passage, opts plugin.Options) ([]plugin.PassageResult, error) {
 	out := make([]plugin.PassageResult, len(passages))
 	// Passages go through the pipeline when they have queries or can get them; without a
-	// generator, those without given queries are encoded plain (Info.Generation is false).
+	// generator, those without given queries are encoded plain (Info.Generation is false), and
+	// with PlainOnly all are.
 	var aug, plain []int
 	for i, p := range passages {
 		out[i].ID = p.ID
@@ -144,26 +145,26 @@ func (b *backend) EmbedPassages(ctx context.Context, passages []plugin.Passage, 
 			out[i].Err = err
 			continue
 		}
-		if b.gen == nil && len(p.Queries) == 0 {
+		if opts.PlainOnly || (b.gen == nil && len(p.Queries) == 0) {
 			plain = append(plain, i)
 		} else {
 			aug = append(aug, i)
 		}
 	}
 	if len(plain) > 0 {
-		texts := make([]string, len(plain))
+		ps := make([]augment.Passage, len(plain))
 		for k, i := range plain {
-			texts[k] = augment.PassageText(toAugment(passages[i]))
+			ps[k] = toAugment(passages[i])
 		}
-		vecs, info, err := b.enc.EncodePassages(ctx, texts)
+		res, err := b.pipe.Embed(ctx, ps, augment.Options{PlainOnly: true})
 		if err != nil {
-			return nil, fmt.Errorf("encode passages: %w", err)
+			return nil, err
 		}
 		for k, i := range plain {
 			r := &out[i]
-			r.Vector, r.Truncated, r.CacheHit = vecs[k], info.Truncated[k], true
+			r.Vector, r.Truncated, r.CacheHit = res[k].Vector, res[k].Truncated, true
 			if opts.WithParts {
-				r.PassageVector = vecs[k]
+				r.PassageVector = res[k].Vector
 			}
 		}
 	}

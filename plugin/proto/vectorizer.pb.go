@@ -588,7 +588,13 @@ type EmbedPassagesRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Passages []*Passage             `protobuf:"bytes,1,rep,name=passages,proto3" json:"passages,omitempty"`
 	// with_parts asks for passage_vector, queries and query_vectors besides the fused vector.
-	WithParts     bool `protobuf:"varint,2,opt,name=with_parts,json=withParts,proto3" json:"with_parts,omitempty"`
+	WithParts bool `protobuf:"varint,2,opt,name=with_parts,json=withParts,proto3" json:"with_parts,omitempty"`
+	// plain_only: no generation and no fusion (given queries are ignored); vector is the plain passage
+	// vector, the same encoding of "title text" as the fused path's passage_vector. With with_parts,
+	// passage_vector repeats it and queries and query_vectors stay empty. A backend that predates the
+	// field ignores it and answers as without it, so a host that wants the plain vector from any backend
+	// sets with_parts too and reads passage_vector.
+	PlainOnly     bool `protobuf:"varint,3,opt,name=plain_only,json=plainOnly,proto3" json:"plain_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -633,6 +639,13 @@ func (x *EmbedPassagesRequest) GetPassages() []*Passage {
 func (x *EmbedPassagesRequest) GetWithParts() bool {
 	if x != nil {
 		return x.WithParts
+	}
+	return false
+}
+
+func (x *EmbedPassagesRequest) GetPlainOnly() bool {
+	if x != nil {
+		return x.PlainOnly
 	}
 	return false
 }
@@ -1124,11 +1137,13 @@ const file_vectorizer_proto_rawDesc = "" +
 	"\aqueries\x18\x04 \x03(\v2'.xqg.vectorizer.v1.Passage.QueriesEntryR\aqueries\x1aT\n" +
 	"\fQueriesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
-	"\x05value\x18\x02 \x01(\v2\x18.xqg.vectorizer.v1.TextsR\x05value:\x028\x01\"m\n" +
+	"\x05value\x18\x02 \x01(\v2\x18.xqg.vectorizer.v1.TextsR\x05value:\x028\x01\"\x8c\x01\n" +
 	"\x14EmbedPassagesRequest\x126\n" +
 	"\bpassages\x18\x01 \x03(\v2\x1a.xqg.vectorizer.v1.PassageR\bpassages\x12\x1d\n" +
 	"\n" +
-	"with_parts\x18\x02 \x01(\bR\twithParts\"W\n" +
+	"with_parts\x18\x02 \x01(\bR\twithParts\x12\x1d\n" +
+	"\n" +
+	"plain_only\x18\x03 \x01(\bR\tplainOnly\"W\n" +
 	"\tItemError\x120\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x1c.xqg.vectorizer.v1.ErrorCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\"\xd1\x04\n" +
