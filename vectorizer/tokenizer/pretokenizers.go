@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"regexp"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -285,35 +286,64 @@ type metaspacePre struct {
 func (m metaspacePre) preTokenize(in, out []piece, st *state) []piece {
 	for i := range in {
 		p := in[i]
-		if hasByte(p.s, ' ') {
-			w := &st.w
-			w.reset()
-			for _, r := range bstr(p.s) {
-				if r == ' ' {
-					w.emitRune(m.replacement)
-				} else {
-					w.keep(r)
-				}
-			}
-			p.apply(w, &st.a)
-		}
-		if len(p.s) > 0 {
-			first, _ := utf8.DecodeRune(p.s)
-			switch {
-			case first == m.replacement:
-			case m.scheme == prependAlways,
-				m.scheme == prependFirst && p.align[0].start == 0:
-				prependTo(&p, st, m.rep)
-			}
-		}
-		if !m.split {
-			if len(p.s) > 0 {
-				out = append(out, p)
-			}
+		if len(p.s) == 0 {
 			continue
 		}
-		st.segs = charSegments(p.s, func(r rune) bool { return r == m.replacement }, st.segs[:0])
-		out = splitSegments(&p, st.segs, behMergedWithNext, out)
+		// Replace spaces and prepend in one copy. Every output byte takes the
+		// span of the character it came from (a space, or for the prefix the
+		// first character), which is what the rewriter's emitRune and
+		// prependTo produce.
+		spaces := strings.Count(bstr(p.s), " ")
+		prepend := false
+		if p.s[0] != ' ' {
+			first, _ := utf8.DecodeRune(p.s)
+			prepend = first != m.replacement &&
+				(m.scheme == prependAlways || m.scheme == prependFirst && p.align[0].start == 0)
+		}
+		if spaces > 0 || prepend {
+			n := len(p.s) + spaces*(len(m.rep)-1)
+			if prepend {
+				n += len(m.rep)
+			}
+			ns, na := st.a.bytes(n), st.a.spans(n)
+			if prepend {
+				ns = append(ns, m.rep...)
+				for range len(m.rep) {
+					na = append(na, p.align[0])
+				}
+			}
+			for k, c := range p.s {
+				if c != ' ' {
+					ns, na = append(ns, c), append(na, p.align[k])
+					continue
+				}
+				ns = append(ns, m.rep...)
+				for range len(m.rep) {
+					na = append(na, p.align[k])
+				}
+			}
+			p.s, p.align = ns, na
+		}
+		if !m.split {
+			out = append(out, p)
+			continue
+		}
+		// Merged with next: every replacement character starts a piece.
+		// UTF-8 is self-synchronizing, so a byte search finds exactly the
+		// character matches.
+		last := 0
+		for k := 0; k < len(p.s); {
+			j := strings.Index(bstr(p.s[k:]), m.rep)
+			if j < 0 {
+				break
+			}
+			if k+j > last {
+				out = append(out, p.sub(last, k+j))
+				last = k + j
+			}
+			k += j + len(m.rep)
+		}
+		out = append(out, p.sub(last, len(p.s)))
 	}
 	return out
 }
