@@ -149,7 +149,17 @@ func TradeoffScatter(base, title, effLabel string, points []TradeoffPoint) ([]st
 	}
 	lb.Offset = vg.Point{X: vg.Points(5), Y: vg.Points(2)}
 	p.Add(lb)
-	p.Legend.Top = true
+	// Pad the ranges so that points and their labels stay off the frame and the legend.
+	xmin, xmax, ymin, ymax := xys[0].X, xys[0].X, xys[0].Y, xys[0].Y
+	for _, xy := range xys {
+		xmin, xmax = min(xmin, xy.X), max(xmax, xy.X)
+		ymin, ymax = min(ymin, xy.Y), max(ymax, xy.Y)
+	}
+	dx, dy := max((xmax-xmin)*0.15, xmax*0.05, 1), max((ymax-ymin)*0.2, 1)
+	p.X.Min, p.X.Max = max(0, xmin-dx), xmax+3*dx // labels extend to the right
+	p.Y.Min, p.Y.Max = ymin-dy, ymax+dy
+	p.Legend.Top = false
+	p.Legend.Left = false
 	return savePlot(p, base, 7*vg.Inch, 4.5*vg.Inch)
 }
 

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -130,6 +131,19 @@ type tradeoffOpts struct {
 	requests, passages, genTokens int
 	genQueries                    int
 	noWeaviate                    bool
+	loadStart                     string
+}
+
+// loadAverage is the 1-minute load average (Linux), to judge how busy the machine was.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 func newBenchTradeoffCmd(g *globalFlags) *cobra.Command {
@@ -217,6 +231,7 @@ func benchPassage(i int) ingest.Passage {
 }
 
 func runTradeoff(ctx context.Context, stdout, stderr io.Writer, base config.Config, o tradeoffOpts) error {
+	o.loadStart = loadAverage()
 	var genDir string
 	if o.generator != "none" {
 		var err error
@@ -493,9 +508,11 @@ func writeTradeoff(stdout io.Writer, o tradeoffOpts, rows []tradeoffRow) error {
 	}
 	fmt.Fprintf(&b, "\nMeasured on this machine with real-size encoders and generator (%s) with generated weights: %d requests per\n"+
 		"concurrency, %d passages, %d generated queries per language of at most %d tokens (the paper: 5 per language).\n"+
-		"Queries never run the generator: with and without xQG differ at query time only by noise; xQG's cost is the\n"+
-		"passage path, paid once at index time. R@2kt \"cited\": %s; \"–\": the paper states no figure for\n"+
-		"this shape, and generated weights make a measured one meaningless.\n", o.generator, o.requests, o.passages, o.genQueries, o.genTokens, citation)
+		"Queries never run the generator (xqg serve's query path only encodes), so a gap between a shape with and\n"+
+		"without xQG at query time is noise or machine load (1-minute load average at the start %s, at the end %s,\n"+
+		"on %d CPUs), not xQG; xQG's cost is the passage path, paid once at index time. R@2kt \"cited\": %s;\n"+
+		"\"–\": the paper states no figure for this shape, and generated weights make a measured one meaningless.\n",
+		o.generator, o.requests, o.passages, o.genQueries, o.genTokens, o.loadStart, loadAverage(), runtime.NumCPU(), citation)
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
@@ -503,7 +520,8 @@ func writeTradeoff(stdout io.Writer, o tradeoffOpts, rows []tradeoffRow) error {
 		return err
 	}
 	js, err := json.MarshalIndent(map[string]any{"rows": rows, "citation": citation, "generator": o.generator,
-		"requests": o.requests, "passages": o.passages, "gen_queries_per_language": o.genQueries, "gen_tokens": o.genTokens}, "", "  ")
+		"requests": o.requests, "passages": o.passages, "gen_queries_per_language": o.genQueries, "gen_tokens": o.genTokens,
+		"load_average_start": o.loadStart, "load_average_end": loadAverage(), "cpus": runtime.NumCPU()}, "", "  ")
 	if err != nil {
 		return err
 	}
