@@ -14,19 +14,11 @@ import (
 	"github.com/rivo/uniseg"
 
 	"github.com/xqg/xqg/eval"
+	"github.com/xqg/xqg/internal/testenv"
 )
 
 // dataDir is ../shared/data beside the repository (never copied into it).
-func dataDir(t *testing.T) string {
-	dir, err := filepath.Abs(filepath.Join("..", "..", "shared", "data"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
-		t.Skipf("shared data not found at %s", dir)
-	}
-	return dir
-}
+func dataDir(t *testing.T) string { return testenv.SharedData(t) }
 
 var ctx = context.Background()
 

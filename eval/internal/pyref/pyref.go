@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/xqg/xqg/internal/testenv"
 )
 
 // Python is the interpreter with Debian's python3-nltk (the python3 on PATH
@@ -35,7 +37,7 @@ func RepoRoot() (string, error) {
 	}
 }
 
-// Require skips t when python3-nltk is unavailable (make test installs it).
+// Require skips t when python3-nltk is unavailable, or fails it under XQG_TEST_STRICT=1 (make test installs it).
 func Require(t testing.TB) string {
 	t.Helper()
 	root, err := RepoRoot()
@@ -43,7 +45,7 @@ func Require(t testing.TB) string {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(Python, "-c", "import nltk").CombinedOutput(); err != nil {
-		t.Skipf("python3-nltk not available (%v: %s); install it with apt-get install python3-nltk", err, out)
+		testenv.Missing(t, fmt.Sprintf("python3-nltk (%v: %s)", err, bytes.TrimSpace(out)), Python, "make test-deps")
 	}
 	return filepath.Join(root, "scripts", "eval", "xor_ref.py")
 }
@@ -92,17 +94,5 @@ func DecodeLines[T any](t testing.TB, out []byte) []T {
 	return res
 }
 
-// DataDir returns ../shared/data next to the repository root, skipping t
-// when it is absent (it is never copied into the repository).
-func DataDir(t testing.TB) string {
-	t.Helper()
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(root, "..", "shared", "data")
-	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
-		t.Skipf("shared data not found at %s: %v", dir, err)
-	}
-	return dir
-}
+// DataDir returns ../shared/data next to the repository root (it is never copied into the repository).
+func DataDir(t testing.TB) string { return testenv.SharedData(t) }
