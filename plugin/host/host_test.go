@@ -419,8 +419,16 @@ func TestPluginLogsReachHost(t *testing.T) {
 	plugintest.Start(t, plugintest.Tiny(t, false), func(o *host.Options) {
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
-	// "models loaded" is logged with slog inside the plugin process.
-	if out := logs.String(); !strings.Contains(out, `msg="models loaded"`) || !strings.Contains(out, "logger=xqg-vectorizer") {
+	// "models loaded" is logged with slog inside the plugin process. It travels over the plugin's
+	// stderr, which is read apart from the gRPC answer to Configure, so it may land after Start returns.
+	reached := func(out string) bool {
+		return strings.Contains(out, `msg="models loaded"`) && strings.Contains(out, "logger=xqg-vectorizer")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !reached(logs.String()) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if out := logs.String(); !reached(out) {
 		t.Errorf("the plugin's log line did not reach the host logger:\n%s", out)
 	}
 }
