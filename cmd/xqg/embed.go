@@ -138,18 +138,11 @@ func (e errItemsFailed) Error() string {
 }
 
 func embed(ctx context.Context, cfg config.Config, in io.Reader, out io.Writer, o embedOptions, logger *slog.Logger) error {
-	path, err := findPlugin(cfg.Plugin.Path)
+	opts, err := pluginOptions(cfg, logger)
 	if err != nil {
 		return err
 	}
-	h, err := host.Start(ctx, host.Options{
-		Path:           path,
-		Config:         plugin.BackendConfigOf(cfg),
-		Logger:         logger,
-		StartTimeout:   cfg.Plugin.StartTimeout,
-		MaxRestarts:    cfg.Plugin.MaxRestarts,
-		RestartBackoff: cfg.Plugin.RestartBackoff,
-	})
+	h, err := host.Start(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("start the vectorizer plugin: %w", err)
 	}

@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -17,12 +15,8 @@ import (
 
 	"github.com/xqg/xqg/config"
 	"github.com/xqg/xqg/module"
-	"github.com/xqg/xqg/plugin"
 	"github.com/xqg/xqg/plugin/host"
 )
-
-// pluginBinary is the plugin's file name, looked for next to the xqg binary and then on $PATH.
-const pluginBinary = "xqg-vectorizer"
 
 func newServeCmd(g *globalFlags) *cobra.Command {
 	var listen, logLevel, logFormat string
@@ -83,7 +77,7 @@ func newLogger(w interface{ Write([]byte) (int, error) }, level, format string) 
 // serve listens first, so that Weaviate's readiness probe gets a 503 (not a refused connection) while the
 // plugin loads its models, then starts the plugin and serves until ctx ends.
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	path, err := findPlugin(cfg.Plugin.Path)
+	opts, err := pluginOptions(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -100,19 +94,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	go func() {
 		defer close(started)
 		var err error
-		h, err = host.Start(ctx, host.Options{
-			Path:           path,
-			Config:         plugin.BackendConfigOf(cfg),
-			Logger:         logger,
-			StartTimeout:   cfg.Plugin.StartTimeout,
-			MaxRestarts:    cfg.Plugin.MaxRestarts,
-			RestartBackoff: cfg.Plugin.RestartBackoff,
-		})
+		h, err = host.Start(ctx, opts)
 		if err != nil {
-			cancel(fmt.Errorf("start the vectorizer plugin %s: %w", path, err))
+			cancel(fmt.Errorf("start the vectorizer plugin %s: %w", opts.Path, err))
 			return
 		}
-		logger.Info("vectorizer plugin started", "path", path, "pid", h.Pid())
+		logger.Info("vectorizer plugin started", "path", opts.Path, "pid", h.Pid())
 		srv.Attach(h)
 	}()
 
@@ -128,25 +115,4 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return cause
 	}
 	return serveErr
-}
-
-// findPlugin resolves plugin.path: an explicit path must exist; empty means xqg-vectorizer next to this
-// binary, then on $PATH.
-func findPlugin(configured string) (string, error) {
-	if configured != "" {
-		if _, err := os.Stat(configured); err != nil {
-			return "", usageError(fmt.Errorf("plugin.path %s: %w", configured, err))
-		}
-		return configured, nil
-	}
-	if exe, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(exe), pluginBinary)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath(pluginBinary); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("%s not found next to the xqg binary or on $PATH: build it (make build) or set plugin.path", pluginBinary)
 }

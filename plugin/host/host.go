@@ -30,7 +30,7 @@ import (
 
 // Options configure Start. Zero durations take the defaults below.
 type Options struct {
-	// Path is the plugin binary (see FindPlugin).
+	// Path is the plugin binary. OptionsFrom fills Options from the configuration.
 	Path string
 	Args []string
 	// Env is added to the host's environment for the plugin.
