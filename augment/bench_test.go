@@ -4,82 +4,39 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/xqg/xqg/config"
-	"github.com/xqg/xqg/internal/cachedir"
+	"github.com/xqg/xqg/internal/benchenv"
 	"github.com/xqg/xqg/internal/ortenv/orttest"
 	"github.com/xqg/xqg/internal/tinymodels"
 )
-
-// benchSeq2SeqDir writes a real-size seq2seq folder once into the cache dir (mt5-small is ~2.5 GB
-// with the decoder pair: each decoder file holds its own 250k-token embedding and LM head).
-func benchSeq2SeqDir(b *testing.B, shape tinymodels.Shape) string {
-	b.Helper()
-	dir := cachedir.Sub("bench-models", tinymodels.Version, shape.Name)
-	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
-		return dir
-	}
-	// Folders written by an older tinymodels.Version are GBs of stale weights.
-	if old, _ := filepath.Glob(cachedir.Sub("bench-models", "*", shape.Name)); len(old) > 0 {
-		for _, o := range old {
-			if o != dir {
-				os.RemoveAll(o)
-			}
-		}
-	}
-	tmp := dir + ".tmp"
-	os.RemoveAll(tmp)
-	t0 := time.Now()
-	if err := tinymodels.WriteSeq2Seq(tmp, shape, tinymodels.WithLayout(tinymodels.LayoutSplit)); err != nil {
-		os.RemoveAll(tmp)
-		b.Skipf("writing %s failed (disk space?): %v", shape.Name, err)
-	}
-	if err := os.WriteFile(filepath.Join(tmp, "complete"), nil, 0o644); err != nil {
-		b.Skip(err)
-	}
-	os.RemoveAll(dir)
-	if err := os.Rename(tmp, dir); err != nil {
-		b.Skip(err)
-	}
-	b.Logf("wrote %s in %s", dir, time.Since(t0).Round(time.Millisecond))
-	return dir
-}
-
-func peakRSSMB() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Maxrss) / 1024 // kilobytes on Linux
-}
 
 // BenchmarkGenerate reports generated tokens/s with and without the key/value cache, for one
 // row (one query in one language) and 35 rows (5 queries × 7 languages of one passage).
 // XQG_BENCH_SHAPES=tiny|mt5-small selects the shape, XQG_BENCH_MAX_NEW the new-token budget (32).
 func BenchmarkGenerate(b *testing.B) {
 	orttest.Init(b)
-	shapeName := os.Getenv("XQG_BENCH_SHAPES")
-	if shapeName == "" {
-		shapeName = "tiny"
-	}
 	maxNew := 32
 	if s := os.Getenv("XQG_BENCH_MAX_NEW"); s != "" {
 		maxNew, _ = strconv.Atoi(s)
 	}
-	var dir string
-	switch shapeName {
-	case "tiny":
-		_, dir, _ = tinyDirs(b)
-	case "mt5-small":
-		dir = benchSeq2SeqDir(b, tinymodels.MT5Small)
-	default:
-		b.Skipf("unknown shape %q", shapeName)
+	for _, shape := range benchenv.Shapes(b, []tinymodels.Shape{tinymodels.TinySeq2Seq, tinymodels.MT5Small}, tinymodels.TinySeq2Seq) {
+		var dir string
+		if shape.Name == tinymodels.TinySeq2Seq.Name {
+			_, dir, _ = tinyDirs(b)
+		} else {
+			// mt5-small is ~2.5 GB with the decoder pair: each decoder file holds its own 250k-token
+			// embedding and LM head.
+			dir = benchenv.ModelDir(b, shape)
+		}
+		benchGenerate(b, shape.Name, dir, maxNew)
 	}
+}
+
+func benchGenerate(b *testing.B, shapeName, dir string, maxNew int) {
 	p := []Passage{{Title: "Helsinki", Text: "Helsinki is the capital and most populous city of Finland, on the shore of the Gulf of Finland."}}
 	for _, rows := range []struct {
 		name  string
@@ -109,7 +66,7 @@ func BenchmarkGenerate(b *testing.B) {
 				b.ReportMetric(float64(tokens)/total.Seconds(), "tokens/s")
 				b.ReportMetric(float64(tokens)/float64(b.N), "tokens/op")
 				b.ReportMetric(100*(total.Seconds()-run.Seconds())/run.Seconds(), "overhead_%")
-				b.ReportMetric(peakRSSMB(), "peak_rss_MB")
+				b.ReportMetric(benchenv.PeakRSSMB(), "peak_rss_MB")
 			})
 		}
 	}

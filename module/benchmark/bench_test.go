@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -24,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xqg/xqg/internal/cachedir"
+	"github.com/xqg/xqg/internal/benchenv"
 	"github.com/xqg/xqg/internal/ortenv/orttest"
 	"github.com/xqg/xqg/internal/tinymodels"
 	"github.com/xqg/xqg/module"
@@ -37,59 +36,20 @@ import (
 func TestMain(m *testing.M) { os.Exit(plugintest.Main(m)) }
 
 // shapes are the encoder sizes benchmarked: tiny by default (the HTTP and plugin hop dominate), and with
-// XQG_BENCH_SHAPES=bert-base (or another tinymodels shape) real sizes with generated weights.
-func shapes() []tinymodels.Shape {
-	s := os.Getenv("XQG_BENCH_SHAPES")
-	if s == "" {
-		return []tinymodels.Shape{tinymodels.TinyEncoder}
-	}
-	var out []tinymodels.Shape
-	for _, name := range strings.Split(s, ",") {
-		if name == "tiny" {
-			out = append(out, tinymodels.TinyEncoder)
-			continue
-		}
-		if sh, ok := tinymodels.Shapes[name]; ok && !sh[0].IsSeq2Seq() {
-			out = append(out, sh[0])
+// XQG_BENCH_SHAPES=bert-base (or another tinymodels encoder shape) real sizes with generated weights.
+func shapes(b *testing.B) []tinymodels.Shape {
+	var encoders []tinymodels.Shape
+	for _, name := range tinymodels.ShapeNames() {
+		if sh := tinymodels.Shapes[name][0]; !sh.IsSeq2Seq() {
+			encoders = append(encoders, sh)
 		}
 	}
-	return out
-}
-
-// modelDir writes a real-size encoder once into the cache dir (hundreds of MB: never the repository),
-// where vectorizer's own benchmarks keep theirs too.
-func modelDir(b *testing.B, shape tinymodels.Shape) string {
-	b.Helper()
-	if shape.Name == tinymodels.TinyEncoder.Name {
-		enc, _, err := tinymodels.Ensure(cachedir.Dir())
-		if err != nil {
-			b.Fatal(err)
-		}
-		return enc
-	}
-	dir := cachedir.Sub("bench-models", tinymodels.Version, shape.Name)
-	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
-		return dir
-	}
-	tmp := fmt.Sprintf("%s.tmp%d", dir, os.Getpid())
-	defer os.RemoveAll(tmp)
-	if err := tinymodels.WriteEncoder(tmp, shape); err != nil {
-		b.Skipf("write %s: %v", shape.Name, err)
-	}
-	if err := os.WriteFile(filepath.Join(tmp, "complete"), nil, 0o644); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, serr := os.Stat(filepath.Join(dir, "complete")); serr != nil {
-			b.Fatal(err)
-		}
-	}
-	return dir
+	return benchenv.Shapes(b, encoders, tinymodels.TinyEncoder)
 }
 
 func encoderConfig(b *testing.B, shape tinymodels.Shape) plugin.BackendConfig {
 	cfg := plugintest.Tiny(b, false)
-	cfg.Encoder.ModelDir = modelDir(b, shape)
+	cfg.Encoder.ModelDir = benchenv.ModelDir(b, shape)
 	cfg.Encoder.Threads = 0 // ONNX Runtime's default: every core, as `xqg serve` runs
 	cfg.Encoder.BatchSize = 64
 	return cfg
@@ -182,7 +142,7 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // BenchmarkServeQueries reports query vectors/s through the service at concurrency 1, 8 and 64, with
 // micro-batching (module.batch_size 32) and without (batch_size 1).
 func BenchmarkServeQueries(b *testing.B) {
-	for _, shape := range shapes() {
+	for _, shape := range shapes(b) {
 		b.Run(shape.Name, func(b *testing.B) {
 			h := plugintest.Start(b, encoderConfig(b, shape), nil)
 			for _, batching := range []struct {
@@ -249,7 +209,7 @@ func BenchmarkServeQueries(b *testing.B) {
 // the p50 of each and their difference: what the service and the plugin hop add.
 func BenchmarkHopLatency(b *testing.B) {
 	orttest.Init(b)
-	for _, shape := range shapes() {
+	for _, shape := range shapes(b) {
 		b.Run(shape.Name, func(b *testing.B) {
 			cfg := encoderConfig(b, shape)
 			enc, err := vectorizer.Load(context.Background(), cfg.Encoder)
