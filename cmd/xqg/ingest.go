@@ -18,7 +18,6 @@ import (
 	"github.com/xqg/xqg/collection"
 	"github.com/xqg/xqg/config"
 	"github.com/xqg/xqg/ingest"
-	"github.com/xqg/xqg/plugin"
 	"github.com/xqg/xqg/plugin/host"
 )
 
@@ -134,16 +133,13 @@ func runIngest(ctx context.Context, stdout, stderr io.Writer, cfg config.Config,
 
 // startPlugin starts the supervised vectorizer plugin and waits until its models are loaded.
 func startPlugin(ctx context.Context, cfg config.Config, logger *slog.Logger) (*host.Host, error) {
-	path, err := findPlugin(cfg.Plugin.Path)
+	opts, err := pluginOptions(cfg, logger)
 	if err != nil {
 		return nil, err
 	}
-	h, err := host.Start(ctx, host.Options{
-		Path: path, Config: plugin.BackendConfigOf(cfg), Logger: logger,
-		StartTimeout: cfg.Plugin.StartTimeout, MaxRestarts: cfg.Plugin.MaxRestarts, RestartBackoff: cfg.Plugin.RestartBackoff,
-	})
+	h, err := host.Start(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("start the vectorizer plugin %s: %w", path, err)
+		return nil, fmt.Errorf("start the vectorizer plugin %s: %w", opts.Path, err)
 	}
 	return h, nil
 }
