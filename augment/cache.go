@@ -54,6 +54,14 @@ func (k CacheKey) Hash() string {
 // DefaultCacheDir is <cachedir>/queries, used when cache.dir is empty.
 func DefaultCacheDir() string { return cachedir.Sub("queries") }
 
+// QueriesDir is where the query cache lives inside the cache folder cache.dir ("" = the default folder).
+func QueriesDir(cacheDir string) string {
+	if cacheDir == "" {
+		return DefaultCacheDir()
+	}
+	return filepath.Join(cacheDir, "queries")
+}
+
 // QueryCache stores one JSON file per entry, <dir>/<hash[:2]>/<hash>.json. Writes go to a temporary
 // file renamed into place, so concurrent writers and readers (goroutines or processes) only ever
 // see complete entries; two writers of one key write the same content and the last rename wins.

@@ -119,3 +119,16 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+func TestQueriesDirIsInsideTheCacheFolder(t *testing.T) {
+	t.Setenv("XQG_CACHE_DIR", "/var/cache/xqg")
+	tests := []struct{ cacheDir, want string }{
+		{"", "/var/cache/xqg/queries"},
+		{"/data/xqg", "/data/xqg/queries"},
+	}
+	for _, tt := range tests {
+		if got := QueriesDir(tt.cacheDir); got != tt.want {
+			t.Errorf("QueriesDir(%q) = %q, want %q", tt.cacheDir, got, tt.want)
+		}
+	}
+}

@@ -108,7 +108,10 @@ type Augment struct {
 	Normalize bool   `mapstructure:"normalize"`
 }
 
-// Cache is where generated queries are kept so re-ingest never regenerates.
+// Cache is the folder outside the clone for everything xqg downloads, builds or generates: ONNX
+// Runtime, weaviate-server, generated models, and the generated-query cache (its queries/ subfolder,
+// so re-ingest and re-fusion never regenerate). Its environment variable XQG_CACHE_DIR is the one
+// internal/cachedir reads, so both always agree; empty means ${XDG_CACHE_HOME:-~/.cache}/xqg.
 type Cache struct {
 	Dir string `mapstructure:"dir"`
 }

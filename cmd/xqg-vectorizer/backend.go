@@ -45,7 +45,7 @@ func configure(ctx context.Context, cfg plugin.BackendConfig) (plugin.Vectorizer
 			enc.Close()
 			return nil, fmt.Errorf("%w: %v", plugin.ErrInvalidInput, err)
 		}
-		if cache, err = augment.OpenCache(cfg.Cache.Dir); err != nil {
+		if cache, err = augment.OpenCache(augment.QueriesDir(cfg.Cache.Dir)); err != nil {
 			b.Close()
 			return nil, fmt.Errorf("cache.dir: %w", err)
 		}

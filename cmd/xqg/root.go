@@ -51,6 +51,13 @@ func (g *globalFlags) load(extra map[string]string) (*config.Loaded, error) {
 	if errors.As(err, &problems) {
 		return nil, usageError(err)
 	}
+	if err == nil && l.Config.Cache.Dir != "" {
+		// cache.dir from a file or flag must reach everything that finds the cache folder through
+		// internal/cachedir (setup, the launcher, ONNX Runtime lookup), the plugin process included.
+		if err := os.Setenv("XQG_CACHE_DIR", l.Config.Cache.Dir); err != nil {
+			return nil, err
+		}
+	}
 	return l, err
 }
 
