@@ -21,6 +21,7 @@ import (
 	"github.com/xqg/xqg/ingest"
 	"github.com/xqg/xqg/internal/launcher"
 	"github.com/xqg/xqg/internal/testenv"
+	"github.com/xqg/xqg/plugin/plugintest"
 	"github.com/xqg/xqg/search"
 )
 
@@ -33,7 +34,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := plugintest.Main(m) // removes the plugin binary it built, if it built one
 	if plainSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		_ = plainSrv.Stop(ctx)
