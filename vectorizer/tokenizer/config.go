@@ -290,6 +290,7 @@ func parseNormalizer(o obj) (normalizer, error) {
 		ns, err := parseList(o, "normalizers", parseNormalizer)
 		return sequenceNormalizer(ns), err
 	case "BertNormalizer":
+		bertTable() // built at load (~5 ms) rather than in the first Encode
 		var b bertNormalizer
 		if b.cleanText, err = o.boolean("clean_text", true); err != nil {
 			return nil, err
@@ -430,6 +431,7 @@ func parsePreTokenizer(o obj) (preTokenizer, error) {
 		ps, err := parseList(o, "pretokenizers", parsePreTokenizer)
 		return sequencePre(ps), err
 	case "BertPreTokenizer":
+		bertTable()
 		return bertPreTokenizer{}, nil
 	case "WhitespaceSplit":
 		return whitespaceSplit{}, nil

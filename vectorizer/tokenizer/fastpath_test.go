@@ -21,7 +21,10 @@ func fastPathInputs(tb testing.TB) []string {
 	in := []string{"", " ", "  ", "a", " a", "a ", "  a  b  ", "▁", "▁a", "a▁ b", "Hello, World!", "\ufeffBOM",
 		"a\u200db\u200cc", "e\u0301\u0323 é\u0323 ǟ", "İstanbul ΣΑΣ", "北京 x 東京", "\xff\xfe inv \xe2\x82", "tab\tcr\r\nx\x00y\x7f",
 		"한국어 테스트 한\u0301", "ру́сский Ёж", "తెలుగు క్ష", "বাংলা কো য়্", "العربية مَرْحَبًا", "テスト が か\u3099", "👩\u200d👩\u200d👧 🎉",
-		"\u00a0\u2003\u3000x", "ﬁ ㎏ Ⅻ", "\u0301start", strings.Repeat("ab ", 40)}
+		"\u00a0\u2003\u3000x", "ﬁ ㎏ Ⅻ", "\u0301start", strings.Repeat("ab ", 40),
+		// NFD segments that need reordering or decompose with marks after them.
+		"a\u0323\u0301", "\u0344x\u0344", "Å\u0301\u0323", "\u0301\u0323", "x\u0301\u0323", "ক\u09cb\u09cd", "য়া",
+		"北\u0301", "北\u0344", "\u1100\u1161\u11a8", "ﬁ\u0301", "\u00c5\u200d\u0301", "I\u0307\u0323 İ\u0323", "\u0f73\u0f75 \u0f40\u0f71\u0f72"}
 	if d := filepathOrEmpty(); d != "" {
 		if b, err := os.ReadFile(filepath.Join(d, "lines.txt")); err == nil {
 			for i, l := range strings.Split(string(b), "\n") {
@@ -109,4 +112,34 @@ func TestMetaspaceFastPath(t *testing.T) {
 			}
 		}
 	}
+}
+
+func checkBertFast(t *testing.T, s string) {
+	t.Helper()
+	for k := 0; k < 16; k++ {
+		b := bertNormalizer{cleanText: k&1 != 0, chineseChars: k&2 != 0, stripAccents: k&4 != 0, lowercase: k&8 != 0}
+		st := &state{}
+		want, _ := lossyUTF8(s, &st.a)
+		got := want
+		b.normalizeSteps(&want, st)
+		b.normalizeFast(&got, st)
+		if w, g := viewPieces([]piece{want}), viewPieces([]piece{got}); !reflect.DeepEqual(g, w) {
+			t.Fatalf("%+v on %q:\n got %+v\nwant %+v", b, s, g, w)
+		}
+	}
+}
+
+// TestBertNormalizerFastPath: the one-pass BertNormalizer equals the
+// step-by-step one for every combination of options.
+func TestBertNormalizerFastPath(t *testing.T) {
+	for _, s := range fastPathInputs(t) {
+		checkBertFast(t, s)
+	}
+}
+
+func FuzzBertNormalizerFastPath(f *testing.F) {
+	for _, s := range fastPathInputs(f)[:40] {
+		f.Add(s)
+	}
+	f.Fuzz(checkBertFast)
 }

@@ -29,6 +29,9 @@ type state struct {
 	// np holds the piece being normalized: handing a normalizer the
 	// address of a local would move that local to the heap on every call.
 	np piece
+	// bseg, bsegIn and bsegOut are BertNormalizer's NFD segment scratch.
+	bseg            []bertChar
+	bsegIn, bsegOut []byte
 	// pieceBufs is a stack of piece buffers for sequencePre, nbuf of them
 	// in use, so that nested sequences do not share one.
 	pieceBufs [][]piece
@@ -74,6 +77,12 @@ type bertNormalizer struct {
 }
 
 func (b bertNormalizer) normalize(p *piece, st *state) {
+	b.normalizeFast(p, st)
+}
+
+// normalizeSteps runs the steps one after another over the whole text, as
+// Hugging Face does: the reference that normalizeFast is tested against.
+func (b bertNormalizer) normalizeSteps(p *piece, st *state) {
 	if b.cleanText {
 		cleanText(p, st)
 	}

@@ -142,6 +142,7 @@ func isBertPunct(r rune) bool {
 type bertPreTokenizer struct{}
 
 func (bertPreTokenizer) preTokenize(in, out []piece, st *state) []piece {
+	t := bertTable()
 	for i := range in {
 		p := &in[i]
 		s := p.s
@@ -151,13 +152,14 @@ func (bertPreTokenizer) preTokenize(in, out []piece, st *state) []piece {
 			if r >= utf8.RuneSelf {
 				r, sz = utf8.DecodeRune(s[j:])
 			}
+			f := bertFlags(t, r)
 			switch {
-			case unicode.IsSpace(r):
+			case f&bfWS != 0:
 				if start >= 0 {
 					out = append(out, p.sub(start, j))
 					start = -1
 				}
-			case isBertPunct(r):
+			case f&bfPunct != 0:
 				if start >= 0 {
 					out = append(out, p.sub(start, j))
 					start = -1
