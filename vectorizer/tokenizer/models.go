@@ -219,10 +219,7 @@ func (u *unigram) tokenize(s []byte, st *state, out []tok) []tok {
 	units := u.trie.units
 	for start := 0; start < n; {
 		base := score[start]
-		mblen := 1
-		if s[start] >= utf8.RuneSelf {
-			_, mblen = utf8.DecodeRune(s[start:])
-		}
+		mblen := runeLen(s[start:])
 		single := false
 		node := int32(0)
 		for i := start; i < n; i++ {

@@ -131,8 +131,7 @@ func (p *piece) apply(w *rewriter, a *arena) {
 	offset := 0
 	skip := func(n int) {
 		for k := 0; k < n && offset < len(p.s); k++ {
-			_, sz := utf8.DecodeRune(p.s[offset:])
-			offset += sz
+			offset += runeLen(p.s[offset:])
 		}
 	}
 	skip(w.initRemoved)
@@ -233,7 +232,12 @@ func (a *arena) spans(n int) []span {
 func newPiece(text []byte, off int, a *arena) piece {
 	al := a.spans(len(text))
 	for i := 0; i < len(text); {
-		_, sz := utf8.DecodeRune(text[i:])
+		if c := text[i]; c < utf8.RuneSelf {
+			al = append(al, span{int32(off + i), int32(off + i + 1)})
+			i++
+			continue
+		}
+		sz := runeLen(text[i:])
 		sp := span{int32(off + i), int32(off + i + sz)}
 		for k := 0; k < sz; k++ {
 			al = append(al, sp)

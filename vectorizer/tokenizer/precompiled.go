@@ -41,34 +41,6 @@ func dLabel(u uint32) uint32  { return u & ((1 << 31) | 0xFF) }
 func dHasLeaf(u uint32) bool  { return (u>>8)&1 == 1 }
 func dValue(u uint32) uint32  { return u & ((1 << 31) - 1) }
 
-// prefixes calls fn(length, value) for each key that is a prefix of key,
-// shortest first, stopping when fn returns false.
-func (c *charsmap) prefixes(key []byte, fn func(n int, v uint32) bool) {
-	pos := dOffset(c.array[0])
-	for i, b := range key {
-		if b == 0 {
-			return
-		}
-		pos ^= uint32(b)
-		if int(pos) >= len(c.array) {
-			return
-		}
-		u := c.array[pos]
-		if dLabel(u) != uint32(b) {
-			return
-		}
-		pos ^= dOffset(u)
-		if dHasLeaf(u) {
-			if int(pos) >= len(c.array) {
-				return
-			}
-			if !fn(i+1, dValue(c.array[pos])) {
-				return
-			}
-		}
-	}
-}
-
 func (c *charsmap) replacement(v uint32) ([]byte, bool) {
 	if int(v) >= len(c.norm) {
 		return nil, false
@@ -81,16 +53,36 @@ func (c *charsmap) replacement(v uint32) ([]byte, bool) {
 }
 
 // longest returns the replacement and length of the longest key that
-// prefixes s (what SentencePiece's own normalizer uses).
+// prefixes s (what SentencePiece's own normalizer uses). It runs once per
+// input character, so the walk is written out rather than taking a
+// callback.
 func (c *charsmap) longest(s []byte) ([]byte, int) {
 	var out []byte
 	n := 0
-	c.prefixes(s, func(l int, v uint32) bool {
-		if r, ok := c.replacement(v); ok {
-			out, n = r, l
+	arr := c.array
+	pos := dOffset(arr[0])
+	for i, b := range s {
+		if b == 0 {
+			break
 		}
-		return true
-	})
+		pos ^= uint32(b)
+		if int(pos) >= len(arr) {
+			break
+		}
+		u := arr[pos]
+		if dLabel(u) != uint32(b) {
+			break
+		}
+		pos ^= dOffset(u)
+		if dHasLeaf(u) {
+			if int(pos) >= len(arr) {
+				break
+			}
+			if r, ok := c.replacement(dValue(arr[pos])); ok {
+				out, n = r, i+1
+			}
+		}
+	}
 	return out, n
 }
 
@@ -108,10 +100,27 @@ func (n precompiledNormalizer) normalize(p *piece, st *state) {
 	if n.cm == nil || len(p.s) == 0 {
 		return
 	}
+	s := p.s
+	// Most text has no character in the map: find the first one before
+	// starting a rewrite.
+	i := 0
+	for i < len(s) {
+		if _, l := n.cm.longest(s[i:]); l > 0 {
+			break
+		}
+		i += runeLen(s[i:])
+	}
+	if i == len(s) {
+		return
+	}
 	w := &st.w
 	w.reset()
-	s := p.s
-	for i := 0; i < len(s); {
+	for k := 0; k < i; {
+		r, sz := utf8.DecodeRune(s[k:])
+		w.keep(r)
+		k += sz
+	}
+	for i < len(s) {
 		if rep, l := n.cm.longest(s[i:]); l > 0 {
 			w.emitBytes(utf8.RuneCount(s[i:i+l]), rep)
 			i += l

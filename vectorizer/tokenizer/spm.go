@@ -295,7 +295,7 @@ func (n *spmNormalizer) normalize(p *piece, st *state) {
 				return rep, l
 			}
 		}
-		_, sz := utf8.DecodeRune(in[i:])
+		sz := runeLen(in[i:])
 		return in[i : i+sz], sz
 	}
 	i := 0
