@@ -177,19 +177,19 @@ func (b bertNormalizer) normalizeFast(p *piece, st *state) {
 		// NFD works on segments, a character and the joiners after it:
 		// collect one, then flush it.
 		if b.chineseChars && f&bfChinese != 0 {
-			out, al = b.flushSegment(out, al, seg, st)
-			out, al = b.flushSegment(out, al, append(seg[:0], bertChar{' ', t[' '], sp}), st)
-			out, al = b.flushSegment(out, al, append(seg[:0], bertChar{r, f, sp}), st)
+			out, al = b.flushSegment(t, out, al, seg, st)
+			out, al = b.flushSegment(t, out, al, append(seg[:0], bertChar{' ', t[' '], sp}), st)
+			out, al = b.flushSegment(t, out, al, append(seg[:0], bertChar{r, f, sp}), st)
 			seg = append(seg[:0], bertChar{' ', t[' '], sp})
 			continue
 		}
 		if f&bfJoin == 0 {
-			out, al = b.flushSegment(out, al, seg, st)
+			out, al = b.flushSegment(t, out, al, seg, st)
 			seg = seg[:0]
 		}
 		seg = append(seg, bertChar{r, f, sp})
 	}
-	out, al = b.flushSegment(out, al, seg, st)
+	out, al = b.flushSegment(t, out, al, seg, st)
 	st.bseg = seg[:0]
 	p.s, p.align = out, al
 }
@@ -207,8 +207,7 @@ type bertChar struct {
 // character aligned to its source; a segment that NFD rewrites as a whole
 // (reordering marks) is aligned position by position, the way the rewriter
 // aligns a group replacement.
-func (b bertNormalizer) flushSegment(out []byte, al []span, seg []bertChar, st *state) ([]byte, []span) {
-	t := bertTable()
+func (b bertNormalizer) flushSegment(t *[0x10000]uint16, out []byte, al []span, seg []bertChar, st *state) ([]byte, []span) {
 	normal := true
 	if len(seg) > 1 {
 		ccc := 0

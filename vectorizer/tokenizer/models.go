@@ -7,13 +7,15 @@ import (
 )
 
 // tok is one model token; start/end are byte offsets in the piece it came
-// from until the pipeline maps them to the original text.
+// from until the pipeline maps them to the original text. It holds no
+// pointers, so the per-call token buffers cost the garbage collector
+// nothing.
 type tok struct {
 	id         int32
 	start, end int32
-	typeID     int8
-	special    bool
-	str        string // set when the token text is not the vocabulary entry
+	// str, when not 0, is 1 + the index in state.strs of the token's text
+	// (for text that is not the vocabulary entry).
+	str int32
 }
 
 type model interface {
@@ -292,7 +294,7 @@ func (u *unigram) tokenize(s []byte, st *state, out []tok) []tok {
 			}
 			continue
 		}
-		out = append(out, tok{id: max(id, 0), start: a, end: b, str: string(s[a:b])})
+		out = append(out, tok{id: max(id, 0), start: a, end: b, str: st.addStr(string(s[a:b]))})
 	}
 	return out
 }

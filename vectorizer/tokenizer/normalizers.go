@@ -17,9 +17,10 @@ type normalizer interface {
 
 // state is the per-call scratch space; pooled by the Tokenizer.
 type state struct {
-	a    arena
-	w    rewriter
-	toks []tok
+	a arena
+	w rewriter
+	// strs holds the texts of tokens that are not vocabulary entries.
+	strs []string
 	// seqA and seqB collect the model tokens of the first and second text.
 	seqA, seqB []tok
 	pre        []piece
@@ -40,12 +41,19 @@ type state struct {
 
 func (st *state) reset() {
 	st.a.reset()
-	st.toks = st.toks[:0]
+	clear(st.strs) // drop references to the last call's texts
+	st.strs = st.strs[:0]
 	st.seqA, st.seqB = st.seqA[:0], st.seqB[:0]
 	st.pre = st.pre[:0]
 	st.pre2 = st.pre2[:0]
 	st.segs = st.segs[:0]
 	st.nbuf = 0
+}
+
+// addStr records a token text and returns its tok.str reference.
+func (st *state) addStr(s string) int32 {
+	st.strs = append(st.strs, s)
+	return int32(len(st.strs))
 }
 
 // takePieces borrows an empty piece buffer; givePieces returns it (LIFO),

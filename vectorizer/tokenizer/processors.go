@@ -31,40 +31,6 @@ func (pp *postProcessor) added(pair bool) int {
 	return n
 }
 
-// apply builds the final token list from a (and b when pair).
-func (pp *postProcessor) apply(a, b []tok, pair bool, out []tok) []tok {
-	if pp == nil {
-		out = append(out, a...)
-		for _, t := range b {
-			t.typeID = 1
-			out = append(out, t)
-		}
-		return out
-	}
-	tmpl := pp.single
-	if pair {
-		tmpl = pp.pair
-	}
-	for _, p := range tmpl {
-		switch p.seq {
-		case -1:
-			for _, id := range p.ids {
-				out = append(out, tok{id: id, typeID: p.typeID, special: true, start: -1, end: -1})
-			}
-		case 0, 1:
-			src := a
-			if p.seq == 1 {
-				src = b
-			}
-			for _, t := range src {
-				t.typeID = p.typeID
-				out = append(out, t)
-			}
-		}
-	}
-	return out
-}
-
 // bertTemplate is BertProcessing as a template: [CLS] A [SEP] (B [SEP]).
 func bertTemplate(cls, sep int32, clsTok, sepTok string) *postProcessor {
 	c := templatePiece{seq: -1, ids: []int32{cls}, toks: []string{clsTok}}

@@ -377,7 +377,7 @@ func (t *Tokenizer) splitAdded(p piece, trie *byteTrie, normalized bool, st *sta
 		}
 		rest(last, start)
 		os, oe := p.origin(start, stop)
-		out = append(out, tok{id: at.id, start: int32(os), end: int32(oe), str: at.content})
+		out = append(out, tok{id: at.id, start: int32(os), end: int32(oe), str: st.addStr(at.content)})
 		last = stop
 		i = stop
 	}
@@ -448,7 +448,8 @@ func (t *Tokenizer) encodePre(p piece, st *state, out []tok) []tok {
 	return out
 }
 
-// finishEncoding truncates, adds special tokens and builds the Encoding.
+// finishEncoding truncates, adds special tokens and builds the Encoding,
+// writing each token once into slices of the final size.
 func (t *Tokenizer) finishEncoding(a, b []tok, pair, special bool, st *state) *Encoding {
 	truncated := false
 	if tr := t.truncation; tr != nil && tr.MaxLength > 0 {
@@ -459,18 +460,65 @@ func (t *Tokenizer) finishEncoding(a, b []tok, pair, special bool, st *state) *E
 		limit = max(limit, 0)
 		a, b, truncated = truncatePair(a, b, pair, limit, tr)
 	}
-	var toks []tok
-	if special {
-		toks = t.post.apply(a, b, pair, st.toks[:0])
-	} else {
-		toks = append(st.toks[:0], a...)
-		for _, x := range b {
-			x.typeID = 1
-			toks = append(toks, x)
+	// Without a post-processor (or special tokens) the sequences follow
+	// each other, the second with type 1.
+	plain := [2]templatePiece{{seq: 0}, {seq: 1, typeID: 1}}
+	tmpl := plain[:]
+	if special && t.post != nil {
+		tmpl = t.post.single
+		if pair {
+			tmpl = t.post.pair
 		}
 	}
-	st.toks = toks
-	return t.buildEncoding(toks, truncated)
+	n := 0
+	for _, p := range tmpl {
+		switch p.seq {
+		case -1:
+			n += len(p.ids)
+		case 0:
+			n += len(a)
+		case 1:
+			n += len(b)
+		}
+	}
+	ints := make([]int, 4*n)
+	e := &Encoding{
+		IDs:               ints[0:n:n],
+		TypeIDs:           ints[n : 2*n : 2*n],
+		AttentionMask:     ints[2*n : 3*n : 3*n],
+		SpecialTokensMask: ints[3*n : 4*n : 4*n],
+		Tokens:            make([]string, n),
+		Offsets:           make([][2]int, n),
+		Truncated:         truncated,
+	}
+	v := t.model.vocab()
+	i := 0
+	for _, p := range tmpl {
+		if p.seq < 0 {
+			for _, id := range p.ids {
+				e.IDs[i], e.TypeIDs[i], e.AttentionMask[i], e.SpecialTokensMask[i] = int(id), int(p.typeID), 1, 1
+				e.Tokens[i], _ = t.IDToToken(int(id))
+				i++
+			}
+			continue
+		}
+		src := a
+		if p.seq == 1 {
+			src = b
+		}
+		for _, x := range src {
+			e.IDs[i], e.TypeIDs[i], e.AttentionMask[i] = int(x.id), int(p.typeID), 1
+			switch {
+			case x.str > 0:
+				e.Tokens[i] = st.strs[x.str-1]
+			case int(x.id) < len(v):
+				e.Tokens[i] = v[x.id]
+			}
+			e.Offsets[i] = [2]int{int(x.start), int(x.end)}
+			i++
+		}
+	}
+	return e
 }
 
 func truncatePair(a, b []tok, pair bool, limit int, tr *Truncation) ([]tok, []tok, bool) {
@@ -523,40 +571,6 @@ func truncatePair(a, b []tok, pair bool, limit int, tr *Truncation) ([]tok, []to
 		n1, n2 = n2, n1
 	}
 	return cut(a, n1), cut(b, n2), true
-}
-
-func (t *Tokenizer) buildEncoding(toks []tok, truncated bool) *Encoding {
-	n := len(toks)
-	ints := make([]int, 4*n)
-	e := &Encoding{
-		IDs:               ints[0:n:n],
-		TypeIDs:           ints[n : 2*n : 2*n],
-		AttentionMask:     ints[2*n : 3*n : 3*n],
-		SpecialTokensMask: ints[3*n : 4*n : 4*n],
-		Tokens:            make([]string, n),
-		Offsets:           make([][2]int, n),
-		Truncated:         truncated,
-	}
-	v := t.model.vocab()
-	for i, x := range toks {
-		e.IDs[i] = int(x.id)
-		e.TypeIDs[i] = int(x.typeID)
-		e.AttentionMask[i] = 1
-		switch {
-		case x.str != "":
-			e.Tokens[i] = x.str
-		case x.special:
-			e.Tokens[i], _ = t.IDToToken(int(x.id))
-		case int(x.id) < len(v):
-			e.Tokens[i] = v[x.id]
-		}
-		if x.special {
-			e.SpecialTokensMask[i] = 1
-		} else {
-			e.Offsets[i] = [2]int{int(x.start), int(x.end)}
-		}
-	}
-	return e
 }
 
 func (t *Tokenizer) pad(es []*Encoding) {
