@@ -143,3 +143,33 @@ func FuzzBertNormalizerFastPath(f *testing.F) {
 	}
 	f.Fuzz(checkBertFast)
 }
+
+// TestConcurrentEncode: Encode shares pooled scratch state between calls;
+// encodings made from several goroutines at once equal sequential ones.
+func TestConcurrentEncode(t *testing.T) {
+	inputs := fastPathInputs(t)
+	for _, tk := range []*Tokenizer{tinyBERT(t), tinyT5(t), byteFallbackT5(t)} {
+		want := make([]*Encoding, len(inputs))
+		for i, s := range inputs {
+			want[i] = tk.Encode(s, true)
+		}
+		errs := make(chan string, 4)
+		for g := 0; g < 4; g++ {
+			go func() {
+				for i := range inputs {
+					k := (i + g*len(inputs)/4) % len(inputs)
+					if got := tk.Encode(inputs[k], true); !reflect.DeepEqual(got, want[k]) {
+						errs <- inputs[k]
+						return
+					}
+				}
+				errs <- ""
+			}()
+		}
+		for g := 0; g < 4; g++ {
+			if s := <-errs; s != "" {
+				t.Fatalf("concurrent Encode(%q) differs from the sequential one", s)
+			}
+		}
+	}
+}
