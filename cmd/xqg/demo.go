@@ -23,7 +23,6 @@ import (
 	"github.com/xqg/xqg/collection"
 	"github.com/xqg/xqg/config"
 	"github.com/xqg/xqg/ingest"
-	"github.com/xqg/xqg/internal/cachedir"
 	"github.com/xqg/xqg/internal/launcher"
 	"github.com/xqg/xqg/internal/tinymodels"
 	"github.com/xqg/xqg/module"
@@ -93,7 +92,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, cfg config.Config, f
 		return err
 	}
 	if cfg.Encoder.ModelDir == "" {
-		enc, gen, err := tinymodels.Ensure(cachedir.Dir())
+		enc, gen, err := tinymodels.Ensure(cacheRoot(cfg))
 		if err != nil {
 			return fmt.Errorf("write the tiny models: %w", err)
 		}

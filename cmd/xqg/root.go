@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xqg/xqg/config"
+	"github.com/xqg/xqg/internal/cachedir"
 )
 
 // usage marks an error as a usage or configuration error (exit code 2).
@@ -51,14 +52,15 @@ func (g *globalFlags) load(extra map[string]string) (*config.Loaded, error) {
 	if errors.As(err, &problems) {
 		return nil, usageError(err)
 	}
-	if err == nil && l.Config.Cache.Dir != "" {
-		// cache.dir from a file or flag must reach everything that finds the cache folder through
-		// internal/cachedir (setup, the launcher, ONNX Runtime lookup), the plugin process included.
-		if err := os.Setenv("XQG_CACHE_DIR", l.Config.Cache.Dir); err != nil {
-			return nil, err
-		}
-	}
 	return l, err
+}
+
+// cacheRoot is the cache folder: cache.dir, else $XQG_CACHE_DIR, else ~/.cache/xqg.
+func cacheRoot(cfg config.Config) string {
+	if cfg.Cache.Dir != "" {
+		return cfg.Cache.Dir
+	}
+	return cachedir.Dir()
 }
 
 func newRootCmd() *cobra.Command {

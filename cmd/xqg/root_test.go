@@ -35,17 +35,3 @@ func TestExitCodes(t *testing.T) {
 		})
 	}
 }
-
-// cache.dir given in a file or flag must become the cache folder of everything started from the CLI.
-func TestCacheDirReachesTheEnvironment(t *testing.T) {
-	t.Setenv("XQG_CONFIG", "")
-	t.Setenv("XQG_CACHE_DIR", "")
-	dir := t.TempDir()
-	g := &globalFlags{set: []string{"cache.dir=" + dir}}
-	if _, err := g.load(nil); err != nil {
-		t.Fatal(err)
-	}
-	if got := os.Getenv("XQG_CACHE_DIR"); got != dir {
-		t.Errorf("XQG_CACHE_DIR = %q, want %q", got, dir)
-	}
-}

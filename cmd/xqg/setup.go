@@ -18,7 +18,7 @@ func newSetupCmd(g *globalFlags) *cobra.Command {
 		Use:   "setup",
 		Short: "Install ONNX Runtime and build weaviate-server into the cache folder (skipped when already done)",
 		Long: "Install ONNX Runtime (from the npm package onnxruntime-node, sha256-verified) and build weaviate-server\n" +
-			"from source with go install, both into the cache folder ($XQG_CACHE_DIR, default ~/.cache/xqg).\n" +
+			"from source with go install, both into the cache folder (cache.dir / $XQG_CACHE_DIR, default ~/.cache/xqg).\n" +
 			"ort.library_path or $XQG_ORT_LIBRARY selects an existing library instead; $XQG_WEAVIATE_BIN an existing server.\n" +
 			"Progress goes to stderr; the two paths to stdout.",
 		Args: cobra.NoArgs,
@@ -35,14 +35,14 @@ func newSetupCmd(g *globalFlags) *cobra.Command {
 				if lib == "" {
 					lib = os.Getenv(setup.EnvORTLibrary)
 				}
-				p, err := setup.EnsureONNXRuntime(ctx, setup.ORTOptions{LibraryPath: lib, Out: progress})
+				p, err := setup.EnsureONNXRuntime(ctx, setup.ORTOptions{LibraryPath: lib, CacheDir: l.Config.Cache.Dir, Out: progress})
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(c.OutOrStdout(), "onnxruntime library: %s\n", p)
 			}
 			if !skipWeaviate {
-				p, err := setup.EnsureWeaviate(ctx, setup.WeaviateOptions{BinaryPath: os.Getenv(launcher.EnvBinary), Out: progress})
+				p, err := setup.EnsureWeaviate(ctx, setup.WeaviateOptions{BinaryPath: os.Getenv(launcher.EnvBinary), CacheDir: l.Config.Cache.Dir, Out: progress})
 				if err != nil {
 					return err
 				}

@@ -27,3 +27,20 @@ func TestOptionsFrom(t *testing.T) {
 		t.Errorf("backend config\n got %s\nwant %s", got, want)
 	}
 }
+
+func TestOptionsFromPassesTheCacheFolder(t *testing.T) {
+	tests := []struct {
+		cacheDir string
+		want     []string
+	}{
+		{"", nil},
+		{"/data/xqg", []string{"XQG_CACHE_DIR=/data/xqg"}},
+	}
+	for _, tt := range tests {
+		cfg := config.Defaults()
+		cfg.Cache.Dir = tt.cacheDir
+		if got := host.OptionsFrom(cfg, "/p", nil).Env; fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("cache.dir %q: plugin env %v, want %v", tt.cacheDir, got, tt.want)
+		}
+	}
+}
