@@ -293,7 +293,8 @@ func TestOptionsValidation(t *testing.T) {
 func TestRetryOnPortConflict(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
-		t.Skip("python3 (stands in for a server that answers ready) not found")
+		// python3 stands in for a server that answers ready.
+		testenv.Missing(t, "python3", "$PATH", "apt-get install -y python3")
 	}
 	dir := t.TempDir()
 	count := filepath.Join(dir, "count")
