@@ -89,7 +89,19 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newBenchCmd(g))
 	root.AddCommand(newModelsCmd())
 	root.AddCommand(newTokenizeCmd())
+	markArgErrors(root)
 	return root
+}
+
+// markArgErrors makes a wrong number of positional arguments a usage error (exit 2) in every
+// subcommand, as flag errors already are.
+func markArgErrors(c *cobra.Command) {
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error { return usageError(args(cmd, a)) }
+	}
+	for _, sub := range c.Commands() {
+		markArgErrors(sub)
+	}
 }
 
 func main() {

@@ -24,6 +24,8 @@ func TestExitCodes(t *testing.T) {
 		{"malformed --set", []string{"config", "print", "--set", "alpha"}, 2},
 		{"unknown command", []string{"frobnicate"}, 2},
 		{"unknown flag", []string{"version", "--nope"}, 2},
+		{"missing argument", []string{"query"}, 2},
+		{"extra argument", []string{"version", "extra"}, 2},
 		{"missing config file", []string{"config", "validate", "--config", filepath.Join(t.TempDir(), "none.yaml")}, 1},
 	}
 	t.Setenv("XQG_CONFIG", "")
