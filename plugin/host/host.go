@@ -271,6 +271,9 @@ func (i *instance) dead() bool {
 // supervise waits for the instance to exit and restarts it until Close or MaxRestarts.
 func (h *Host) supervise(inst *instance) {
 	defer close(h.done)
+	// One context for every restart: a context per restart would leave a goroutine waiting on
+	// h.stop behind each one until Close, and a plugin crashing forever would pile them up.
+	stopped := ctxOf(h.stop)
 	consecutive := 0
 	for {
 		if inst != nil {
@@ -309,11 +312,7 @@ func (h *Host) supervise(inst *instance) {
 			t.Stop()
 			return
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		stopOnClose := context.AfterFunc(ctxOf(h.stop), cancel)
-		next, info, err := h.launch(ctx)
-		stopOnClose()
-		cancel()
+		next, info, err := h.launch(stopped)
 		if err != nil {
 			h.log.Error("plugin restart failed", "attempt", consecutive, "err", err)
 			h.setDown(err)
