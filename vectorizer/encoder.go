@@ -235,6 +235,11 @@ func (e *Encoder) Encode(ctx context.Context, texts []string) ([][]float32, Info
 	toks := make([]tokens, len(texts))
 	for i, t := range texts {
 		toks[i] = e.tok.tokenize(t)
+		if len(toks[i].ids) == 0 {
+			// Only a tokenizer.json that adds no special tokens gets here; pooling nothing would
+			// return position 0 of another row's padding (cls) or a zero vector (mean).
+			return nil, info, fmt.Errorf("encoder: text %d (%.40q) tokenizes to no tokens", i, t)
+		}
 		info.Tokens[i] = len(toks[i].ids)
 		info.Truncated[i] = toks[i].truncated
 	}

@@ -2,6 +2,7 @@ package vectorizer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -292,5 +293,35 @@ func TestLoadNamesTheBadFile(t *testing.T) {
 				t.Fatalf("error %q does not contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A tokenizer.json without a post-processor yields no tokens for a text it normalises away;
+// Encode must name that text instead of pooling padding or nothing.
+func TestEncodeRejectsTextWithNoTokens(t *testing.T) {
+	dir := copyDir(t, tinyEncoderDir(t))
+	p := filepath.Join(dir, TokenizerFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tj map[string]any
+	if err := json.Unmarshal(b, &tj); err != nil {
+		t.Fatal(err)
+	}
+	tj["post_processor"] = nil
+	if b, err = json.Marshal(tj); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := load(t, func(c *config.Encoder) { c.ModelDir = dir })
+	if _, _, err := e.Encode(context.Background(), []string{"Helsinki", "kept"}); err != nil {
+		t.Fatalf("texts with tokens: %v", err)
+	}
+	_, _, err = e.Encode(context.Background(), []string{"Helsinki", ""})
+	if err == nil || !strings.Contains(err.Error(), "text 1") || !strings.Contains(err.Error(), "no tokens") {
+		t.Fatalf("empty text without special tokens: got %v, want an error naming text 1", err)
 	}
 }
