@@ -109,13 +109,15 @@ func (o *Options) defaults() {
 
 // Summary is what a run did.
 type Summary struct {
-	Imported   int64 // objects written in this run
-	Skipped    int64 // passages of this shard a previous run already committed (resume)
-	Failed     int64 // objects written to the failed file in this run
-	OtherShard int64 // records that belong to other shards
-	Created    bool  // the collection was created by this run
-	Resumed    bool
-	Elapsed    time.Duration
+	Imported int64 // objects written in this run
+	Skipped  int64 // passages of this shard a previous run already committed (resume)
+	Failed   int64 // objects written to the failed file in this run
+	// FailedTotal counts every object in the failed file: this run's and those of the runs it resumes.
+	FailedTotal int64
+	OtherShard  int64 // records that belong to other shards
+	Created     bool  // the collection was created by this run
+	Resumed     bool
+	Elapsed     time.Duration
 	// EmbedTime and ImportTime are the time spent in the embedder and in Weaviate's batch requests;
 	// GenerationTime is the part of EmbedTime the embedder reports as query generation.
 	EmbedTime      time.Duration
@@ -206,6 +208,10 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		sum.Resumed = true
 		sum.Skipped = cp.Imported + cp.Failed
 		if cp.Done {
+			// Earlier failures stay reported: a re-run must not look like a clean import.
+			if sum.FailedTotal = cp.Failed; cp.Failed > 0 {
+				sum.FailedFile = cp.FailedFile
+			}
 			sum.Elapsed = time.Since(start)
 			return sum, nil
 		}
@@ -310,7 +316,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	if err := cp.Save(cpPath); err != nil {
 		return finish(sum, start, prog), err
 	}
-	if cp.Failed > 0 {
+	if sum.FailedTotal = cp.Failed; cp.Failed > 0 {
 		sum.FailedFile = failedPath
 	}
 	return finish(sum, start, prog), nil

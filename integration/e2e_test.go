@@ -205,6 +205,11 @@ func TestServiceEndToEnd(t *testing.T) {
 	if got, _ := search.Count(ctx, c, via.Collection); got != n {
 		t.Errorf("count %d after the failed import, want %d", got, n)
 	}
+	// Re-running the finished import still reports its failures rather than a clean run.
+	again, err := ingest.Run(ctx, ingest.Options{Input: extra, Client: c, Spec: collection.SpecFromConfig(via), BatchSize: 4, CheckpointDir: dir})
+	if err != nil || again.Imported != 0 || again.FailedTotal != 6 || again.FailedFile != sum.FailedFile {
+		t.Fatalf("re-run of the finished import: %+v %v", again, err)
+	}
 	svc.start()
 	sum, err = ingest.Run(ctx, ingest.Options{Input: sum.FailedFile, Client: c, Spec: collection.SpecFromConfig(via), BatchSize: 4, CheckpointDir: dir})
 	if err != nil || sum.Imported != 6 || sum.Failed != 0 {

@@ -125,8 +125,8 @@ func runIngest(ctx context.Context, stdout, stderr io.Writer, cfg config.Config,
 		}
 		return err
 	}
-	if sum.Failed > 0 {
-		return fmt.Errorf("%d objects failed; retry them with: xqg ingest %s", sum.Failed, sum.FailedFile)
+	if sum.FailedTotal > 0 {
+		return fmt.Errorf("%d objects failed; retry them with: xqg ingest %s", sum.FailedTotal, sum.FailedFile)
 	}
 	return nil
 }
