@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -33,12 +34,7 @@ func newCollectionsCmd(g *globalFlags) *cobra.Command {
 			}
 			out := c.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if infos == nil {
-					infos = []search.Info{}
-				}
-				return enc.Encode(infos)
+				return writeJSONList(out, infos)
 			}
 			if len(infos) == 0 {
 				fmt.Fprintln(out, "no collections")
@@ -62,4 +58,14 @@ func newCollectionsCmd(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return cmd
+}
+
+// writeJSONList prints a result list as indented JSON; none prints [], not null.
+func writeJSONList[T any](w io.Writer, items []T) error {
+	if items == nil {
+		items = []T{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(items)
 }

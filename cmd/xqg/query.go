@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -56,12 +55,7 @@ query path (plain encoding, never generation) and ranks by distance. --hybrid mi
 			}
 			out := c.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if hits == nil {
-					hits = []search.Hit{}
-				}
-				return enc.Encode(hits)
+				return writeJSONList(out, hits)
 			}
 			if len(hits) == 0 {
 				fmt.Fprintln(out, "no results")
