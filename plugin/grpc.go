@@ -237,13 +237,16 @@ type server struct {
 	closed bool
 }
 
-func (s *server) backend() (Vectorizer, error) {
+// backend returns the configured backend and holds the read lock until release is called, so
+// that close, which takes the write lock, never destroys the ONNX Runtime sessions under a call
+// still running: grpc's Stop cancels handlers but does not wait for them to return.
+func (s *server) backend() (v Vectorizer, release func(), err error) {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.v == nil {
-		return nil, statusOf(ErrNotConfigured)
+	if s.v == nil || s.closed {
+		s.mu.RUnlock()
+		return nil, nil, statusOf(ErrNotConfigured)
 	}
-	return s.v, nil
+	return s.v, s.mu.RUnlock, nil
 }
 
 func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.InfoResponse, error) {
@@ -278,10 +281,11 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.I
 }
 
 func (s *server) Info(ctx context.Context, _ *pb.InfoRequest) (*pb.InfoResponse, error) {
-	v, err := s.backend()
+	v, release, err := s.backend()
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	info, err := v.Info(ctx)
 	if err != nil {
 		return nil, statusOf(err)
@@ -290,10 +294,11 @@ func (s *server) Info(ctx context.Context, _ *pb.InfoRequest) (*pb.InfoResponse,
 }
 
 func (s *server) EmbedPassages(ctx context.Context, req *pb.EmbedPassagesRequest) (*pb.EmbedPassagesResponse, error) {
-	v, err := s.backend()
+	v, release, err := s.backend()
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	res, err := v.EmbedPassages(ctx, passagesFromPB(req.GetPassages()), optionsFromPB(req))
 	if err != nil {
 		return nil, statusOf(err)
@@ -309,10 +314,11 @@ func (s *server) EmbedPassages(ctx context.Context, req *pb.EmbedPassagesRequest
 }
 
 func (s *server) EmbedQueries(ctx context.Context, req *pb.EmbedQueriesRequest) (*pb.EmbedQueriesResponse, error) {
-	v, err := s.backend()
+	v, release, err := s.backend()
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	res, err := v.EmbedQueries(ctx, req.GetTexts())
 	if err != nil {
 		return nil, statusOf(err)

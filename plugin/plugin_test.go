@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -121,5 +122,53 @@ func TestOptionsOverTheWire(t *testing.T) {
 		if got := optionsFromPB(&req); got != want {
 			t.Errorf("options %+v arrived as %+v", want, got)
 		}
+	}
+}
+
+// blockingBackend holds EmbedQueries until released and records Close, to see the order
+// server.close and a call in flight run in.
+type blockingBackend struct {
+	Vectorizer
+	entered, release chan struct{}
+	closed           chan struct{}
+}
+
+func (b *blockingBackend) EmbedQueries(ctx context.Context, texts []string) ([]QueryResult, error) {
+	close(b.entered)
+	<-b.release
+	return make([]QueryResult, len(texts)), nil
+}
+
+func (b *blockingBackend) Close() error { close(b.closed); return nil }
+
+// close must not destroy the backend (the ONNX Runtime sessions) under a call still running.
+func TestServerCloseWaitsForCallsInFlight(t *testing.T) {
+	b := &blockingBackend{entered: make(chan struct{}), release: make(chan struct{}), closed: make(chan struct{})}
+	s := &server{v: b}
+	callDone := make(chan error, 1)
+	go func() {
+		_, err := s.EmbedQueries(context.Background(), &pb.EmbedQueriesRequest{Texts: []string{"q"}})
+		callDone <- err
+	}()
+	<-b.entered
+	closeDone := make(chan struct{})
+	go func() { s.close(); close(closeDone) }()
+	select {
+	case <-b.closed:
+		t.Fatal("backend closed while a call was running in it")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(b.release)
+	if err := <-callDone; err != nil {
+		t.Fatalf("call in flight: %v", err)
+	}
+	<-closeDone
+	select {
+	case <-b.closed:
+	default:
+		t.Fatal("close returned without closing the backend")
+	}
+	if _, err := s.EmbedQueries(context.Background(), &pb.EmbedQueriesRequest{Texts: []string{"q"}}); !errors.Is(errorOf(context.Background(), err), ErrUnavailable) {
+		t.Fatalf("call after close: %v, want ErrUnavailable", err)
 	}
 }
