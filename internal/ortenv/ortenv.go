@@ -151,15 +151,9 @@ func SessionOptions(threads int) (*ort.SessionOptions, error) {
 	if initErr != nil {
 		return nil, initErr
 	}
-	o, err := ort.NewSessionOptions()
+	o, err := newOptions(threads)
 	if err != nil {
-		return nil, fmt.Errorf("ort: session options: %w", err)
-	}
-	if threads > 0 {
-		if err := o.SetIntraOpNumThreads(threads); err != nil {
-			o.Destroy()
-			return nil, fmt.Errorf("ort: intra-op threads %d: %w", threads, err)
-		}
+		return nil, err
 	}
 	if provider == "cpu" {
 		return o, nil
@@ -175,19 +169,24 @@ func SessionOptions(threads int) (*ort.SessionOptions, error) {
 		provider, probed = "cpu", true
 		// A failed append can leave the options half-configured; start clean.
 		o.Destroy()
-		o, err = ort.NewSessionOptions()
-		if err != nil {
-			return nil, fmt.Errorf("ort: session options: %w", err)
-		}
-		if threads > 0 {
-			if err := o.SetIntraOpNumThreads(threads); err != nil {
-				o.Destroy()
-				return nil, fmt.Errorf("ort: intra-op threads %d: %w", threads, err)
-			}
-		}
-		return o, nil
+		return newOptions(threads)
 	}
 	probed = true
+	return o, nil
+}
+
+// newOptions is CPU session options with threads intra-op threads (0: ONNX Runtime's default).
+func newOptions(threads int) (*ort.SessionOptions, error) {
+	o, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("ort: session options: %w", err)
+	}
+	if threads > 0 {
+		if err := o.SetIntraOpNumThreads(threads); err != nil {
+			o.Destroy()
+			return nil, fmt.Errorf("ort: intra-op threads %d: %w", threads, err)
+		}
+	}
 	return o, nil
 }
 
