@@ -193,18 +193,10 @@ per attack type (PNG, SVG) into --out.`,
 			}
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			client, err := collection.Connect(cfg.Weaviate, false)
+			r, _, err := ingestedRetriever(ctx, cfg, "xqg eval corpus")
 			if err != nil {
 				return err
 			}
-			n, err := weaviateeval.Count(ctx, client, cfg.Weaviate.Collection)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return fmt.Errorf("collection %s is missing or empty: ingest the corpus first (xqg eval corpus)", cfg.Weaviate.Collection)
-			}
-			r := &weaviateeval.Retriever{Client: client, Collection: cfg.Weaviate.Collection}
 			ps := &pluginSession{cfg: cfg, stderr: c.ErrOrStderr()}
 			defer ps.close()
 			if nearVector || collection.SpecFromConfig(cfg.Weaviate).BringYourOwn() {

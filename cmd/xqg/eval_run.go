@@ -260,18 +260,10 @@ does not hold it yet (see xqg eval corpus).`,
 					return err
 				}
 			}
-			client, err := collection.Connect(cfg.Weaviate, false)
+			r, n, err := ingestedRetriever(ctx, cfg, "xqg eval corpus, or --ingest")
 			if err != nil {
 				return err
 			}
-			n, err := weaviateeval.Count(ctx, client, cfg.Weaviate.Collection)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return fmt.Errorf("collection %s is missing or empty: ingest the corpus first (xqg eval corpus, or --ingest)", cfg.Weaviate.Collection)
-			}
-			r := &weaviateeval.Retriever{Client: client, Collection: cfg.Weaviate.Collection}
 			if nearVector || collection.SpecFromConfig(cfg.Weaviate).BringYourOwn() {
 				h, err := ps.get(ctx)
 				if err != nil {
@@ -331,4 +323,21 @@ func parseTargets(s string) ([]string, error) {
 		return nil, errors.New("--targets: none given")
 	}
 	return out, nil
+}
+
+// ingestedRetriever searches cfg's collection through Weaviate, once it holds objects (it returns
+// how many); how tells how to ingest it when it does not.
+func ingestedRetriever(ctx context.Context, cfg config.Config, how string) (*weaviateeval.Retriever, int64, error) {
+	client, err := collection.Connect(cfg.Weaviate, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := weaviateeval.Count(ctx, client, cfg.Weaviate.Collection)
+	if err != nil {
+		return nil, 0, err
+	}
+	if n == 0 {
+		return nil, 0, fmt.Errorf("collection %s is missing or empty: ingest the corpus first (%s)", cfg.Weaviate.Collection, how)
+	}
+	return &weaviateeval.Retriever{Client: client, Collection: cfg.Weaviate.Collection}, n, nil
 }
