@@ -12,6 +12,7 @@ import (
 
 	"github.com/xqg/xqg/config"
 	"github.com/xqg/xqg/internal/ortenv/orttest"
+	"github.com/xqg/xqg/internal/testenv"
 	"github.com/xqg/xqg/internal/tinymodels"
 )
 
@@ -271,7 +272,7 @@ func TestLoadGeneratorNamesTheBadFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := copyDir(t, split)
+			dir := testenv.CopyDir(t, split)
 			if err := tt.break_(dir); err != nil {
 				t.Fatal(err)
 			}
@@ -285,27 +286,4 @@ func TestLoadGeneratorNamesTheBadFile(t *testing.T) {
 			}
 		})
 	}
-}
-
-func copyDir(t *testing.T, src string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "model")
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }

@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/xqg/xqg/collection"
 	"github.com/xqg/xqg/ingest"
+	"github.com/xqg/xqg/internal/testenv"
 	"github.com/xqg/xqg/plugin/plugintest"
 	"github.com/xqg/xqg/search"
 )
@@ -106,7 +106,7 @@ func TestServiceEndToEnd(t *testing.T) {
 	// nearText on each named vector: Weaviate encodes the query through the query path only.
 	target := corpusPassage(5)
 	before = svc.metrics()
-	cached := countFiles(t, svc.cacheDir)
+	cached := testenv.CountFiles(t, svc.cacheDir)
 	if cached == 0 {
 		t.Errorf("no query-cache entries in %s after ingesting with generation", svc.cacheDir)
 	}
@@ -127,7 +127,7 @@ func TestServiceEndToEnd(t *testing.T) {
 		}
 	}
 	after = svc.metrics()
-	if got := countFiles(t, svc.cacheDir); got != cached {
+	if got := testenv.CountFiles(t, svc.cacheDir); got != cached {
 		t.Errorf("queries wrote %d query-cache entries: generation ran at query time", got-cached)
 	}
 	if q := `xqg_module_backend_items_total{task="query"}`; after[q] < before[q]+2 {
@@ -246,17 +246,3 @@ func maxAbsDiff(a, b []float32) float64 {
 
 // countFiles counts the files under dir: the plugin writes one query-cache entry per passage it
 // generated queries for.
-func countFiles(t *testing.T, dir string) int {
-	t.Helper()
-	n := 0
-	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			n++
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xqg/xqg/internal/testenv"
 	"github.com/xqg/xqg/plugin"
 	"github.com/xqg/xqg/plugin/host"
 	"github.com/xqg/xqg/plugin/plugintest"
@@ -41,20 +41,6 @@ func startReal(t *testing.T, batchSize int, withGenerator bool) *realPlugin {
 
 // countFiles counts the regular files under dir: the plugin writes one query-cache entry per passage it
 // generated queries for, so an unchanged count shows that generation did not run.
-func countFiles(t *testing.T, dir string) int {
-	t.Helper()
-	n := 0
-	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			n++
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
 
 // close reports whether two vectors agree to float32 rounding: a text encoded inside a padded batch
 // takes different kernels than alone, which may move the last bits.
@@ -130,14 +116,14 @@ func TestRealPluginPassageContract(t *testing.T) {
 		t.Fatalf("meta = %v, %v; want generation", meta, err)
 	}
 	// Queries first: the query path must not generate (no query-cache entry appears).
-	before := countFiles(t, p.cacheDir)
+	before := testenv.CountFiles(t, p.cacheDir)
 	for _, f := range []string{"transformers_query.json", "nvidia_query.json"} {
 		code, _, m := p.ts.post(t, map[bool]string{true: "/vectors", false: "/v1/embeddings"}[strings.HasPrefix(f, "transformers")], "", fixture(t, f))
 		if code != 200 {
 			t.Fatalf("%s: %d %v", f, code, m)
 		}
 	}
-	if after := countFiles(t, p.cacheDir); after != before {
+	if after := testenv.CountFiles(t, p.cacheDir); after != before {
 		t.Errorf("query requests changed the query cache from %d to %d files: the query path generated", before, after)
 	}
 
@@ -147,7 +133,7 @@ func TestRealPluginPassageContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if countFiles(t, p.cacheDir) == before {
+	if testenv.CountFiles(t, p.cacheDir) == before {
 		t.Error("a passage request left no query-cache entry: did it generate?")
 	}
 	plain, _, err := weaviateTransformers(context.Background(), p.ts.client, p.ts.http.URL+"/plain", fixture(t, "transformers_passage.json"))
@@ -197,7 +183,7 @@ func TestRealPluginPlainSkipsGeneration(t *testing.T) {
 	if err != nil || len(vecs) != len(np.Input) {
 		t.Fatalf("/plain nvidia passages: %d vectors, %v", len(vecs), err)
 	}
-	if n := countFiles(t, p.cacheDir); n != 0 {
+	if n := testenv.CountFiles(t, p.cacheDir); n != 0 {
 		t.Errorf("/plain passages left %d query-cache entries: they generated", n)
 	}
 	m := p.ts.metricsText(t)
@@ -223,11 +209,11 @@ func TestRealPluginPlainSkipsGeneration(t *testing.T) {
 	}
 
 	// The observables are live: a fused request for a new passage generates, and both show it.
-	before := countFiles(t, p.cacheDir)
+	before := testenv.CountFiles(t, p.cacheDir)
 	if _, _, err := weaviateTransformers(ctx, p.ts.client, p.ts.http.URL, vecBody("Helsinki is the capital of Finland.", "passage")); err != nil {
 		t.Fatal(err)
 	}
-	if n := countFiles(t, p.cacheDir); n != before+1 {
+	if n := testenv.CountFiles(t, p.cacheDir); n != before+1 {
 		t.Errorf("a fused request for a new passage changed the query cache from %d to %d entries, want one more", before, n)
 	}
 	if m := p.ts.metricsText(t); !strings.Contains(m, "\nxqg_module_query_cache_misses_total 1\n") {

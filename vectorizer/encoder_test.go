@@ -13,6 +13,7 @@ import (
 
 	"github.com/xqg/xqg/config"
 	"github.com/xqg/xqg/internal/ortenv/orttest"
+	"github.com/xqg/xqg/internal/testenv"
 	"github.com/xqg/xqg/internal/tinymodels"
 )
 
@@ -231,29 +232,6 @@ func TestEncodeCancelled(t *testing.T) {
 	}
 }
 
-func copyDir(t *testing.T, src string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "model")
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 func TestLoadNamesTheBadFile(t *testing.T) {
 	src := tinyEncoderDir(t)
 	tests := []struct {
@@ -278,7 +256,7 @@ func TestLoadNamesTheBadFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := copyDir(t, src)
+			dir := testenv.CopyDir(t, src)
 			if err := tt.break_(dir); err != nil {
 				t.Fatal(err)
 			}
@@ -299,7 +277,7 @@ func TestLoadNamesTheBadFile(t *testing.T) {
 // A tokenizer.json without a post-processor yields no tokens for a text it normalises away;
 // Encode must name that text instead of pooling padding or nothing.
 func TestEncodeRejectsTextWithNoTokens(t *testing.T) {
-	dir := copyDir(t, tinyEncoderDir(t))
+	dir := testenv.CopyDir(t, tinyEncoderDir(t))
 	p := filepath.Join(dir, TokenizerFile)
 	b, err := os.ReadFile(p)
 	if err != nil {

@@ -71,3 +71,30 @@ func SharedData(tb testing.TB) string {
 	}
 	return p
 }
+
+// CopyDir copies the folder src into a fresh temporary folder and returns it, so a test can damage a
+// copy of a shared fixture (a model folder, say) without touching the original.
+func CopyDir(tb testing.TB, src string) string {
+	tb.Helper()
+	dst := filepath.Join(tb.TempDir(), filepath.Base(src))
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		tb.Fatalf("copy %s: %v", src, err)
+	}
+	return dst
+}
+
+// CountFiles counts the regular files below dir (0 when dir does not exist yet).
+func CountFiles(tb testing.TB, dir string) int {
+	tb.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil && !os.IsNotExist(err) {
+		tb.Fatal(err)
+	}
+	return n
+}
