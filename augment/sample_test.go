@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"testing"
 )
 
@@ -83,5 +84,99 @@ func TestBuildPrompt(t *testing.T) {
 	}
 	if _, err := BuildPrompt("", "xx", "", "p"); err == nil {
 		t.Error("unknown language accepted")
+	}
+}
+
+// topKReference is the one-logit-at-a-time scan topK replaced; topK must pick the same indices in
+// the same order, ties and NaNs included, or seeded generations would change.
+func topKReference(logits []float32, k int) []int {
+	idx := make([]int, 0, k)
+	for i, x := range logits {
+		if len(idx) == k && x <= logits[idx[k-1]] {
+			continue
+		}
+		pos := sort.Search(len(idx), func(p int) bool { return logits[idx[p]] < x })
+		if len(idx) < k {
+			idx = append(idx, 0)
+		}
+		copy(idx[pos+1:], idx[pos:len(idx)-1])
+		idx[pos] = i
+	}
+	return idx
+}
+
+func TestTopKMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	tests := []struct {
+		name   string
+		n      int
+		levels int // >0: logits drawn from few values, so ties are everywhere
+		nan    bool
+	}{
+		{"continuous", 1000, 0, false},
+		{"ties", 1000, 5, false},
+		{"heavy ties", 203, 2, false},
+		{"short tail", 13, 3, false},
+		{"nan", 500, 0, true},
+		{"ascending", 300, -1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for trial := range 50 {
+				logits := make([]float32, tt.n)
+				for i := range logits {
+					switch {
+					case tt.levels > 0:
+						logits[i] = float32(rng.IntN(tt.levels))
+					case tt.levels < 0:
+						logits[i] = float32(i) // every logit beats the threshold
+					default:
+						logits[i] = float32(rng.NormFloat64())
+					}
+				}
+				if tt.nan {
+					// Past the first k, so the buffer is full; the reference panicked on it.
+					logits[20+rng.IntN(tt.n-20)] = float32(math.NaN())
+				}
+				for _, k := range []int{1, 2, 10, 11, tt.n - 1} {
+					if k < 1 || k >= tt.n {
+						continue
+					}
+					if tt.nan && k <= 11 { // a k that needs the NaN's slot would take the -Inf stand-in
+						got := topK(logits, k)
+						clean := slices.Clone(logits)
+						clean[slices.IndexFunc(clean, func(x float32) bool { return x != x })] = float32(math.Inf(-1))
+						if want := topKReference(clean, k); !slices.Equal(got, want) {
+							t.Fatalf("trial %d k=%d: topK with a NaN = %v, want %v (NaN skipped)", trial, k, got, want)
+						}
+						continue
+					}
+					if tt.nan {
+						continue
+					}
+					if got, want := topK(logits, k), topKReference(logits, k); !slices.Equal(got, want) {
+						t.Fatalf("trial %d k=%d: topK = %v, reference %v", trial, k, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkTopK(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	logits := make([]float32, 250112) // mT5's vocabulary
+	for i := range logits {
+		logits[i] = float32(rng.NormFloat64())
+	}
+	for _, f := range []struct {
+		name string
+		f    func([]float32, int) []int
+	}{{"new", topK}, {"reference", topKReference}} {
+		b.Run(f.name, func(b *testing.B) {
+			for b.Loop() {
+				f.f(logits, 10)
+			}
+		})
 	}
 }
