@@ -6,6 +6,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -49,7 +50,8 @@ func (g *globalFlags) load(extra map[string]string) (*config.Loaded, error) {
 	}
 	l, err := config.Load(config.Options{File: g.configFile, Overrides: overrides})
 	var problems config.Problems
-	if errors.As(err, &problems) {
+	if errors.As(err, &problems) || errors.Is(err, fs.ErrNotExist) {
+		// A wrong configuration, or a --config/XQG_CONFIG file that is not there: the caller's to fix.
 		return nil, usageError(err)
 	}
 	return l, err

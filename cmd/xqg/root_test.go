@@ -26,7 +26,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown flag", []string{"version", "--nope"}, 2},
 		{"missing argument", []string{"query"}, 2},
 		{"extra argument", []string{"version", "extra"}, 2},
-		{"missing config file", []string{"config", "validate", "--config", filepath.Join(t.TempDir(), "none.yaml")}, 1},
+		{"missing config file", []string{"config", "validate", "--config", filepath.Join(t.TempDir(), "none.yaml")}, 2},
 	}
 	t.Setenv("XQG_CONFIG", "")
 	for _, tt := range tests {
