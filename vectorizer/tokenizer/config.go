@@ -175,19 +175,11 @@ func loadJSON(b []byte) (*Tokenizer, error) {
 		return nil, err
 	}
 	t := &Tokenizer{}
-	if o, ok, err := root.object("normalizer"); err != nil {
+	if err := parseOptional(root, "normalizer", parseNormalizer, &t.normalizer); err != nil {
 		return nil, err
-	} else if ok {
-		if t.normalizer, err = parseNormalizer(o); err != nil {
-			return nil, err
-		}
 	}
-	if o, ok, err := root.object("pre_tokenizer"); err != nil {
+	if err := parseOptional(root, "pre_tokenizer", parsePreTokenizer, &t.pre); err != nil {
 		return nil, err
-	} else if ok {
-		if t.pre, err = parsePreTokenizer(o); err != nil {
-			return nil, err
-		}
 	}
 	mo, ok, err := root.object("model")
 	if err != nil {
@@ -202,36 +194,36 @@ func loadJSON(b []byte) (*Tokenizer, error) {
 	if err := parseAdded(root, t); err != nil {
 		return nil, err
 	}
-	if o, ok, err := root.object("post_processor"); err != nil {
+	// The post-processor resolves its special tokens against the vocabulary and added tokens above.
+	parsePostOf := func(o obj) (*postProcessor, error) { return parsePost(o, t) }
+	if err := parseOptional(root, "post_processor", parsePostOf, &t.post); err != nil {
 		return nil, err
-	} else if ok {
-		if t.post, err = parsePost(o, t); err != nil {
-			return nil, err
-		}
 	}
-	if o, ok, err := root.object("decoder"); err != nil {
+	if err := parseOptional(root, "decoder", parseDecoder, &t.decoder); err != nil {
 		return nil, err
-	} else if ok {
-		if t.decoder, err = parseDecoder(o); err != nil {
-			return nil, err
-		}
 	}
-	if o, ok, err := root.object("truncation"); err != nil {
+	if err := parseOptional(root, "truncation", parseTruncation, &t.truncation); err != nil {
 		return nil, err
-	} else if ok {
-		if t.truncation, err = parseTruncation(o); err != nil {
-			return nil, err
-		}
 	}
-	if o, ok, err := root.object("padding"); err != nil {
+	if err := parseOptional(root, "padding", parsePadding, &t.padding); err != nil {
 		return nil, err
-	} else if ok {
-		if t.padding, err = parsePadding(o); err != nil {
-			return nil, err
-		}
 	}
 	t.finish()
 	return t, nil
+}
+
+// parseOptional parses root[key] into *dst when the key is present and not null; absent leaves *dst as is.
+func parseOptional[T any](root obj, key string, parse func(obj) (T, error), dst *T) error {
+	o, ok, err := root.object(key)
+	if err != nil || !ok {
+		return err
+	}
+	v, err := parse(o)
+	if err != nil {
+		return err
+	}
+	*dst = v
+	return nil
 }
 
 func parseList[T any](o obj, key string, parse func(obj) (T, error)) ([]T, error) {
