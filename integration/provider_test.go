@@ -1,35 +1,15 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/xqg/xqg/plugin/host"
 	"github.com/xqg/xqg/plugin/plugintest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the host's log goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // ort.provider=cuda (or tensorrt) through the real plugin process: with a CPU-only ONNX Runtime
 // (the npm build `xqg setup` installs) the plugin logs one fallback line naming the provider asked
@@ -41,7 +21,7 @@ func TestPluginProviderFallback(t *testing.T) {
 		t.Run(provider, func(t *testing.T) {
 			cfg := plugintest.Tiny(t, false)
 			cfg.ORT.Provider = provider
-			var logs syncBuffer
+			var logs plugintest.Logs
 			h := plugintest.Start(t, cfg, func(o *host.Options) {
 				o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			})

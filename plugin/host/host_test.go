@@ -2,7 +2,6 @@ package host_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -396,26 +394,8 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for the host's concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestPluginLogsReachHost(t *testing.T) {
-	var logs syncBuffer
+	var logs plugintest.Logs
 	plugintest.Start(t, plugintest.Tiny(t, false), func(o *host.Options) {
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
