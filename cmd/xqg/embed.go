@@ -283,6 +283,16 @@ func embedBatch(ctx context.Context, h *host.Host, items []item, o embedOptions,
 	}
 }
 
+// set records one item's result and reports whether it succeeded.
+func (out *embedOutput) set(err error, vector []float32, truncated bool) bool {
+	if err != nil {
+		out.Error = itemError(err)
+		return false
+	}
+	out.Vector, out.Truncated = vector, truncated
+	return true
+}
+
 func embedCall(ctx context.Context, h *host.Host, ps []plugin.Passage, at []int, outs []embedOutput, o embedOptions) error {
 	if o.task == "query" {
 		texts := make([]string, len(ps))
@@ -294,12 +304,7 @@ func embedCall(ctx context.Context, h *host.Host, ps []plugin.Passage, at []int,
 			return err
 		}
 		for j, r := range res {
-			out := &outs[at[j]]
-			if r.Err != nil {
-				out.Error = itemError(r.Err)
-				continue
-			}
-			out.Vector, out.Truncated = r.Vector, r.Truncated
+			outs[at[j]].set(r.Err, r.Vector, r.Truncated)
 		}
 		return nil
 	}
@@ -309,11 +314,9 @@ func embedCall(ctx context.Context, h *host.Host, ps []plugin.Passage, at []int,
 	}
 	for j, r := range res {
 		out := &outs[at[j]]
-		if r.Err != nil {
-			out.Error = itemError(r.Err)
+		if !out.set(r.Err, r.Vector, r.Truncated) {
 			continue
 		}
-		out.Vector, out.Truncated = r.Vector, r.Truncated
 		if o.parts {
 			out.PassageVector, out.Queries, out.QueryVectors = r.PassageVector, r.Queries, r.QueryVectors
 		}
