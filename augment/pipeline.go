@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"sync/atomic"
+	"time"
 
 	"github.com/xqg/xqg/config"
 	"github.com/xqg/xqg/vectorizer"
@@ -48,6 +49,8 @@ type Result struct {
 	Source string `json:"source"`
 	// Truncated reports that the passage was longer than encoder.max_length.
 	Truncated bool `json:"truncated"`
+	// GenerationTime is this passage's share of the batch's generation time (Source generated).
+	GenerationTime time.Duration `json:"generation_time,omitempty"`
 }
 
 // Stats count where queries came from since the pipeline was made.
@@ -76,49 +79,60 @@ func (p *Pipeline) Stats() Stats {
 // Queries returns every passage's queries (precomputed, cached or generated) and where each
 // came from, generating the missing ones in one batch and caching them.
 func (p *Pipeline) Queries(ctx context.Context, ps []Passage) ([]Queries, []string, error) {
+	qs, src, _, err := p.queries(ctx, ps)
+	return qs, src, err
+}
+
+// queries is Queries plus the generation time per generated passage (its share of the one batch).
+func (p *Pipeline) queries(ctx context.Context, ps []Passage) ([]Queries, []string, time.Duration, error) {
 	qs := make([]Queries, len(ps))
 	src := make([]string, len(ps))
 	var missing []int
+	var keys []CacheKey // of the missing passages, built once for the lookup and the store
 	for i, ps := range ps {
 		switch {
 		case len(ps.Queries) > 0:
 			qs[i], src[i] = ps.Queries, "precomputed"
 			p.precomputed.Add(1)
 		case p.gen == nil:
-			return nil, nil, fmt.Errorf("passage %d (id %q): no generated_queries and no generator configured (generator.model_dir)", i, ps.ID)
+			return nil, nil, 0, fmt.Errorf("passage %d (id %q): no generated_queries and no generator configured (generator.model_dir)", i, ps.ID)
 		default:
+			key := p.gen.CacheKey(ps)
 			if p.cache != nil {
-				if q, ok := p.cache.Get(p.gen.CacheKey(ps)); ok {
+				if q, ok := p.cache.Get(key); ok {
 					qs[i], src[i] = q, "cache"
 					p.cacheHits.Add(1)
 					continue
 				}
 			}
 			missing = append(missing, i)
+			keys = append(keys, key)
 		}
 	}
 	if len(missing) == 0 {
-		return qs, src, nil
+		return qs, src, 0, nil
 	}
 	todo := make([]Passage, len(missing))
 	for k, i := range missing {
 		todo[k] = ps[i]
 	}
+	start := time.Now()
 	gen, _, err := p.gen.Generate(ctx, todo)
 	if err != nil {
-		return nil, nil, fmt.Errorf("generate queries: %w", err)
+		return nil, nil, 0, fmt.Errorf("generate queries: %w", err)
 	}
+	perPassage := time.Since(start) / time.Duration(len(missing))
 	for k, i := range missing {
 		qs[i], src[i] = gen[k], "generated"
 		p.generated.Add(1)
 		if p.cache != nil {
-			if err := p.cache.Put(p.gen.CacheKey(ps[i]), gen[k]); err != nil {
+			if err := p.cache.Put(keys[k], gen[k]); err != nil {
 				// The queries are in hand; a cache that cannot be written only costs a regeneration later.
 				slog.Warn("query cache: entry not stored", "id", ps[i].ID, "err", err)
 			}
 		}
 	}
-	return qs, src, nil
+	return qs, src, perPassage, nil
 }
 
 // PassageText is what the encoder sees of a passage: "title text", as the release's
@@ -143,7 +157,7 @@ func (p *Pipeline) Embed(ctx context.Context, ps []Passage, opts Options) ([]Res
 	if opts.PlainOnly {
 		return p.embedPlain(ctx, ps, opts)
 	}
-	qs, src, err := p.Queries(ctx, ps)
+	qs, src, genPerPassage, err := p.queries(ctx, ps)
 	if err != nil {
 		return nil, err
 	}
@@ -190,6 +204,9 @@ func (p *Pipeline) Embed(ctx context.Context, ps []Passage, opts Options) ([]Res
 			return nil, fmt.Errorf("passage %d (id %q): %w", i, ps[i].ID, err)
 		}
 		out[i] = Result{ID: ps[i].ID, Vector: v, Source: src[i], Truncated: pinfo.Truncated[i]}
+		if src[i] == "generated" {
+			out[i].GenerationTime = genPerPassage
+		}
 		if opts.WithParts {
 			out[i].Passage, out[i].Queries, out[i].QueryVectors = pvecs[i], qs[i], byLang[i]
 		}

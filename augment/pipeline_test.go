@@ -57,6 +57,10 @@ func TestPipelineCacheAvoidsGeneration(t *testing.T) {
 		if first[i].Source != "generated" || second[i].Source != "cache" {
 			t.Fatalf("sources %q then %q", first[i].Source, second[i].Source)
 		}
+		if first[i].GenerationTime <= 0 || second[i].GenerationTime != 0 {
+			t.Fatalf("generation time %v then %v: want a share of the batch when generated, none from the cache",
+				first[i].GenerationTime, second[i].GenerationTime)
+		}
 		if !reflect.DeepEqual(first[i].Queries, second[i].Queries) || maxAbsDiff(first[i].Vector, second[i].Vector) > 0 {
 			t.Fatalf("passage %d: cached result differs from generated one", i)
 		}

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 
 	"github.com/xqg/xqg/augment"
@@ -175,24 +174,6 @@ func (b *backend) EmbedPassages(ctx context.Context, passages []plugin.Passage, 
 	for k, i := range aug {
 		ps[k] = toAugment(passages[i])
 	}
-	// Queries first, timed, so each result can say what its generation cost; Embed then finds
-	// them all in hand.
-	start := time.Now()
-	qs, src, err := b.pipe.Queries(ctx, ps)
-	if err != nil {
-		return nil, err
-	}
-	generated := 0
-	for k := range ps {
-		ps[k].Queries = qs[k]
-		if src[k] == "generated" {
-			generated++
-		}
-	}
-	var perPassage time.Duration
-	if generated > 0 {
-		perPassage = time.Since(start) / time.Duration(generated)
-	}
 	res, err := b.pipe.Embed(ctx, ps, augment.Options{WithParts: opts.WithParts})
 	if err != nil {
 		return nil, err
@@ -200,10 +181,8 @@ func (b *backend) EmbedPassages(ctx context.Context, passages []plugin.Passage, 
 	for k, i := range aug {
 		r, x := &out[i], res[k]
 		r.Vector, r.Truncated = x.Vector, x.Truncated
-		r.CacheHit = src[k] != "generated"
-		if !r.CacheHit {
-			r.GenerationTime = perPassage
-		}
+		r.CacheHit = x.Source != "generated"
+		r.GenerationTime = x.GenerationTime
 		if opts.WithParts {
 			r.PassageVector, r.Queries, r.QueryVectors = x.Passage, x.Queries, x.QueryVectors
 		}
