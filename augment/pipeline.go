@@ -76,14 +76,9 @@ func (p *Pipeline) Stats() Stats {
 	return Stats{Generated: p.generated.Load(), CacheHits: p.cacheHits.Load(), Precomputed: p.precomputed.Load()}
 }
 
-// Queries returns every passage's queries (precomputed, cached or generated) and where each
-// came from, generating the missing ones in one batch and caching them.
-func (p *Pipeline) Queries(ctx context.Context, ps []Passage) ([]Queries, []string, error) {
-	qs, src, _, err := p.queries(ctx, ps)
-	return qs, src, err
-}
-
-// queries is Queries plus the generation time per generated passage (its share of the one batch).
+// queries returns every passage's queries (precomputed, cached or generated), where each came from,
+// and the generation time per generated passage (its share of the one batch); the missing ones are
+// generated in one batch and cached.
 func (p *Pipeline) queries(ctx context.Context, ps []Passage) ([]Queries, []string, time.Duration, error) {
 	qs := make([]Queries, len(ps))
 	src := make([]string, len(ps))
