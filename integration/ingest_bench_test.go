@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,40 +10,11 @@ import (
 
 	"github.com/xqg/xqg/collection"
 	"github.com/xqg/xqg/ingest"
-	"github.com/xqg/xqg/internal/cachedir"
+	"github.com/xqg/xqg/internal/benchenv"
 	"github.com/xqg/xqg/internal/tinymodels"
 	"github.com/xqg/xqg/plugin"
 	"github.com/xqg/xqg/plugin/plugintest"
 )
-
-// benchModel returns a real-shape model folder from the cache (written once, like the other
-// benchmarks do: bench-models/<version>/<shape>).
-func benchModel(b *testing.B, shape tinymodels.Shape) string {
-	b.Helper()
-	dir := cachedir.Sub("bench-models", tinymodels.Version, shape.Name)
-	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
-		return dir
-	}
-	tmp := dir + ".tmp-ingest"
-	os.RemoveAll(tmp)
-	var err error
-	if shape.IsSeq2Seq() {
-		err = tinymodels.WriteSeq2Seq(tmp, shape, tinymodels.WithLayout(tinymodels.LayoutSplit))
-	} else {
-		err = tinymodels.WriteEncoder(tmp, shape)
-	}
-	if err == nil {
-		err = os.WriteFile(filepath.Join(tmp, "complete"), nil, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, dir)
-	}
-	if err != nil {
-		os.RemoveAll(tmp)
-		b.Skipf("write the %s model (disk space?): %v", shape.Name, err)
-	}
-	return dir
-}
 
 // BenchmarkIngest measures `xqg ingest` throughput on the BERT-base shape encoder, plain (no xQG)
 // and with xQG (mT5-small shape generator, 5 queries × 7 languages, 16 new tokens), on the fast path
@@ -67,8 +37,8 @@ func BenchmarkIngest(b *testing.B) {
 	base.Encoder.Threads, base.Generator.Threads = 0, 0
 	base.Generator.QueriesPerLanguage, base.Generator.MaxNewTokens = 5, 16
 	if os.Getenv("XQG_BENCH_SHAPES") != "tiny" {
-		base.Encoder.ModelDir = benchModel(b, tinymodels.BERTBase)
-		base.Generator.ModelDir = benchModel(b, tinymodels.MT5Small)
+		base.Encoder.ModelDir = benchenv.ModelDir(b, tinymodels.BERTBase)
+		base.Generator.ModelDir = benchenv.ModelDir(b, tinymodels.MT5Small)
 	}
 	input := writeCorpus(b, n)
 	ctx := context.Background()
